@@ -1,0 +1,149 @@
+"""The composition root: the one place that builds applications, views and runners."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from adapters.leader import FileLock, LeaderLock, PostgresAdvisoryLock
+from adapters.persistence import application_env
+from adapters.registry import PROJECTIONS
+from adapters.runner import ProjectionRunner, Source
+from adapters.secrets import CryptoSecretBox, load_or_create_key
+from adapters.settings import Settings
+from adapters.sqldb import PostgresDatabase, SqliteDatabase
+from adapters.wake import PostgresListener, WakeHub
+from application.base import LedgerApplication, SystemClock
+from application.ports import Clock
+from application.tenancy import TenancyApplication
+from projections.base import Projection, View
+
+log = logging.getLogger(__name__)
+
+
+class ProjectionLagError(TimeoutError):
+    """A read waited for its views to reach a write's position and gave up."""
+
+
+class Container:
+    """Everything a process uses, built once from Settings and handed to api/workers."""
+
+    def __init__(self, settings: Settings, *, create_tables: bool = False, clock: Clock | None = None):
+        self.settings = settings
+        self.started_at = time.time()
+        self.clock: Clock = clock or SystemClock()
+        self.secret_box = CryptoSecretBox(load_or_create_key(settings.secret_key, settings.data_dir))
+        self.hub = WakeHub()
+        env = application_env(settings, create_tables=create_tables)
+        self.tenancy = TenancyApplication(env, self.secret_box, self.clock)
+        self.applications: dict[str, LedgerApplication] = {"tenancy": self.tenancy}
+        for app in self.applications.values():
+            app.listeners.append(self.hub.wake)
+        self.db: SqliteDatabase | PostgresDatabase = (
+            PostgresDatabase(settings.database_url, settings.database_schema)
+            if settings.database_url
+            else SqliteDatabase(settings.sqlite_path)
+        )
+        self.projections: dict[str, Projection[Any]] = {
+            name: cls(cls.VIEW(self.db)) for name, cls in PROJECTIONS.items()
+        }
+        if create_tables:
+            for projection in self.projections.values():
+                projection.view.create()
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._listener: PostgresListener | None = None
+        self.runners: dict[str, ProjectionRunner] = {}
+        self._positions = threading.Condition()
+
+    # --- sources, runners, locks -------------------------------------------------
+    def sources(self) -> dict[str, Source]:
+        return {n: Source(n, a.recorder, a.mapper) for n, a in self.applications.items()}
+
+    def leader_lock(self, name: str) -> LeaderLock:
+        if isinstance(self.db, PostgresDatabase):
+            return PostgresAdvisoryLock(self.db.connect_kwargs, f"projection:{name}")
+        return FileLock(self.settings.data_dir / "locks", f"projection-{name}")
+
+    def runner(self, name: str, *, view: View | None = None, leader: bool = True) -> ProjectionRunner:
+        cls = PROJECTIONS[name]
+        projection = cls(view or self.projections[name].view)
+        return ProjectionRunner(
+            projection,
+            self.sources(),
+            page_size=self.settings.projection_page_size,
+            lock=self.leader_lock(name) if leader else None,
+            hub=self.hub,
+            poll_seconds=self.settings.projection_poll_seconds,
+            on_commit=self._committed,
+        )
+
+    def _committed(self, _view: str, _positions: dict[str, int]) -> None:
+        with self._positions:
+            self._positions.notify_all()
+
+    def start_projections(self, names: list[str] | None = None) -> None:
+        if isinstance(self.db, PostgresDatabase) and self._listener is None:
+            channels = [f"{n}_events" for n in self.applications]
+            self._listener = PostgresListener(self.db.connect_kwargs, channels, self.hub)
+            self._listener.start()
+        for name in names or list(self.projections):
+            runner = self.runner(name)
+            self.runners[name] = runner
+            self._threads.append(runner.start(self._stop))
+
+    # --- read-your-writes ------------------------------------------------------------
+    def wait_for(self, positions: Mapping[str, int], views: list[str] | None = None,
+                 timeout: float | None = None) -> None:
+        """Block until the named views (default: all) have processed ``positions``."""
+        deadline = time.monotonic() + (self.settings.read_wait_seconds if timeout is None else timeout)
+        targets = [self.projections[v] for v in (views or list(self.projections))]
+        while True:
+            behind = [
+                p.name for p in targets
+                if any(p.view.positions().get(app, 0) < pos
+                       for app, pos in positions.items() if app in p.FOLLOWS)
+            ]
+            if not behind:
+                return
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise ProjectionLagError(f"views not caught up: {', '.join(behind)}")
+            self.hub.wake()
+            with self._positions:
+                self._positions.wait(timeout=min(remaining, 0.05))
+
+    def projection_lag(self) -> dict[str, int]:
+        maxima = {n: a.max_position() for n, a in self.applications.items()}
+        lag = {}
+        for name, projection in self.projections.items():
+            positions = projection.view.positions()
+            lag[name] = sum(
+                max(0, maxima[a] - positions.get(a, 0)) for a in projection.FOLLOWS if a in maxima
+            )
+        return lag
+
+    def close(self) -> None:
+        self._stop.set()
+        self.hub.wake()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        if self._listener is not None:
+            self._listener.stop()
+        for app in self.applications.values():
+            app.close()
+        self.db.close()
+
+
+def bootstrap(settings: Settings | None = None, *, create_tables: bool = False,
+              clock: Clock | None = None) -> Container:
+    return Container(settings or Settings.from_env(), create_tables=create_tables, clock=clock)
+
+
+def migrate(settings: Settings) -> None:
+    """Create every table once (events, views, tracking); other processes never create."""
+    container = Container(settings, create_tables=True)
+    container.close()

@@ -1,0 +1,139 @@
+"""The paged projection runner: read a page of notifications, write view + position at once.
+
+The library's per-event runner commits once per event (~700 events/s on PostgreSQL);
+committing a page of view writes with its last position runs tens of thousands a second
+and keeps the same exactly-once guarantee.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from eventsourcing.persistence import ApplicationRecorder, Mapper
+
+from adapters.leader import LeaderLock
+from adapters.wake import WakeHub
+from projections.base import Projection, Recorded
+
+log = logging.getLogger(__name__)
+
+
+class Source:
+    """One application's notification log, as a runner reads it."""
+
+    def __init__(self, name: str, recorder: ApplicationRecorder, mapper: Mapper[Any]) -> None:
+        self.name = name
+        self.recorder = recorder
+        self.mapper = mapper
+
+    def max_position(self) -> int:
+        return self.recorder.max_notification_id() or 0
+
+
+class ProjectionRunner:
+    def __init__(
+        self,
+        projection: Projection[Any],
+        sources: Mapping[str, Source],
+        *,
+        page_size: int = 1000,
+        lock: LeaderLock | None = None,
+        hub: WakeHub | None = None,
+        poll_seconds: float = 0.5,
+        on_commit: Callable[[str, dict[str, int]], None] | None = None,
+    ) -> None:
+        self.projection = projection
+        self.sources = {n: s for n, s in sources.items() if n in projection.FOLLOWS}
+        self.page_size = page_size
+        self.lock = lock
+        self.hub = hub or WakeHub()
+        self.poll_seconds = poll_seconds
+        self.on_commit = on_commit
+        self.processed = 0
+        self.error: BaseException | None = None
+
+    @property
+    def name(self) -> str:
+        return self.projection.name
+
+    def run_page(self, stop_at: Mapping[str, int] | None = None) -> int:
+        """Apply at most one page from each source; return how many notifications were read."""
+        view = self.projection.view
+        seen = view.positions()
+        read = 0
+        for app, source in self.sources.items():
+            stop = None if stop_at is None else stop_at.get(app, 0)
+            newest = source.max_position() if stop is None else stop
+            if newest <= seen.get(app, 0):
+                continue  # nothing new: no write transaction, no lock taken
+            with view.db.transaction() as tx:
+                # Re-read under the write lock: a concurrent rebuild swap or a second
+                # runner may have moved the position since the unlocked look above.
+                start = view.positions(tx, lock=True).get(app, 0)
+                notifications = source.recorder.select_notifications(
+                    start=start, limit=self.page_size, stop=stop, inclusive_of_start=False
+                )
+                if not notifications:
+                    continue
+                page = [
+                    Recorded(app, n.id, source.mapper.to_domain_event(n))
+                    for n in notifications
+                    if self.projection.wants(n.topic)
+                ]
+                if page:
+                    self.projection.process(tx, page)
+                last = notifications[-1].id
+                view.set_position(tx, app, last)
+            read += len(notifications)
+            self.processed += len(notifications)
+            if self.on_commit is not None:
+                self.on_commit(self.name, {app: last})
+        return read
+
+    def catch_up(
+        self,
+        stop_at: Mapping[str, int] | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> int:
+        """Run pages until nothing is left (or ``stop_at`` is reached)."""
+        total = 0
+        while True:
+            read = self.run_page(stop_at)
+            if not read:
+                return total
+            total += read
+            if progress is not None:
+                progress(read)
+
+    def lag(self) -> int:
+        positions = self.projection.view.positions()
+        return sum(max(0, s.max_position() - positions.get(n, 0)) for n, s in self.sources.items())
+
+    def run_forever(self, stop: threading.Event) -> None:
+        """Lead (or wait as standby) and follow the logs until ``stop`` is set."""
+        seen = self.hub.generation()
+        while not stop.is_set():
+            try:
+                if self.lock is not None and not self.lock.try_acquire():
+                    stop.wait(self.poll_seconds * 2)  # standby: try again shortly
+                    continue
+                if self.run_page():
+                    continue
+            except Exception as exc:  # keep running: a poisoned page is retried, and logged
+                self.error = exc
+                log.exception("projection %s failed; retrying", self.name)
+                stop.wait(1.0)
+                continue
+            seen = self.hub.wait(seen, timeout=self.poll_seconds)
+        if self.lock is not None:
+            self.lock.release()
+
+    def start(self, stop: threading.Event) -> threading.Thread:
+        thread = threading.Thread(
+            target=self.run_forever, args=(stop,), name=f"projection-{self.name}", daemon=True
+        )
+        thread.start()
+        return thread

@@ -1,0 +1,62 @@
+"""Process settings, read from the environment when asked (never at import time)."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Mapping
+from pathlib import Path
+
+import msgspec
+
+MIB = 1024 * 1024
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    data_dir: Path = Path("ledgermail-data")
+    database_url: str | None = None
+    database_schema: str | None = None
+    admin_token: str | None = None
+    secret_key: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    worker_id: str = ""
+    fake_clock: bool = False
+    max_request_bytes: int = 50 * MIB
+    read_wait_seconds: float = 5.0
+    projection_page_size: int = 1000
+    projection_poll_seconds: float = 0.5
+
+    @property
+    def backend(self) -> str:
+        return "postgresql" if self.database_url else "sqlite"
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "ledgermail.db"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        env = os.environ if env is None else env
+
+        def get(name: str) -> str | None:
+            value = env.get(f"LEDGERMAIL_{name}")
+            return value if value not in (None, "") else None
+
+        values: dict[str, object] = {
+            "data_dir": Path(get("DATA_DIR") or "ledgermail-data"),
+            "database_url": get("DATABASE_URL"),
+            "database_schema": get("DATABASE_SCHEMA"),
+            "admin_token": get("ADMIN_TOKEN"),
+            "secret_key": get("SECRET_KEY"),
+            "host": get("HOST") or "127.0.0.1",
+            "port": int(get("PORT") or 8000),
+            "worker_id": get("WORKER_ID") or f"{socket.gethostname()}:{os.getpid()}",
+            "fake_clock": (get("FAKE_CLOCK") or "0").lower() in ("1", "true", "yes"),
+            "max_request_bytes": int(get("MAX_REQUEST_BYTES") or 50 * MIB),
+        }
+        values.update(overrides)
+        url = values["database_url"]
+        if url is not None and not str(url).startswith(("postgresql://", "postgres://")):
+            raise ValueError("LEDGERMAIL_DATABASE_URL must be a postgresql:// URL")
+        return cls(**values)  # type: ignore[arg-type]

@@ -1,0 +1,33 @@
+"""The Litestar app factory: the only place the HTTP side is wired."""
+
+from __future__ import annotations
+
+from litestar import Litestar
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import RedocRenderPlugin, ScalarRenderPlugin
+
+from adapters.bootstrap import Container
+from api.auth import Authenticator
+from api.controllers.commands import CommandsController
+from api.controllers.service import VERSION, ServiceController
+from api.errors import EXCEPTION_HANDLERS
+from api.middleware import request_id_middleware
+
+
+def create_app(container: Container) -> Litestar:
+    app = Litestar(
+        route_handlers=[ServiceController, CommandsController],
+        exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[request_id_middleware],
+        request_max_body_size=container.settings.max_request_bytes,
+        openapi_config=OpenAPIConfig(
+            title="ledgermail",
+            version=VERSION,
+            path="/schema",
+            render_plugins=[RedocRenderPlugin(), ScalarRenderPlugin(path="/scalar")],
+        ),
+        debug=False,
+    )
+    app.state.container = container
+    app.state.auth = Authenticator(container)
+    return app

@@ -1,0 +1,67 @@
+"""Request bodies: content type, size, JSON and schema, each failure with its own answer."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, TypeVar
+
+import msgspec
+from litestar import Request
+
+from api.errors import ApiError, is_console
+
+T = TypeVar("T")
+
+_AT = re.compile(r"^(?P<msg>.*?)(?: - at `(?P<path>[^`]*)`)?$", re.S)
+_NAMED = re.compile(r"field `([^`]+)`")
+
+
+def _field_and_reason(text: str) -> tuple[str, str, str]:
+    match = _AT.match(text)
+    assert match is not None
+    msg, path = match.group("msg"), (match.group("path") or "$")
+    named = _NAMED.search(msg)
+    if "unknown field" in msg:
+        reason = "unknown"
+    elif "missing required field" in msg:
+        reason = "missing"
+    elif "Expected `" in msg and ">=" not in msg and "<=" not in msg:
+        reason = "length" if "length" in msg else "type"
+    elif "length" in msg:
+        reason = "length"
+    elif "pattern" in msg:
+        reason = "pattern"
+    elif "Invalid enum" in msg:
+        reason = "enum"
+    else:
+        reason = "range"
+    if named and reason in ("unknown", "missing"):
+        path = f"{path}.{named.group(1)}"
+    field = path.removeprefix("$").lstrip(".") or "body"
+    return field, reason, msg
+
+
+def validation_error(request: Request[Any, Any, Any], exc: msgspec.ValidationError) -> ApiError:
+    field, reason, msg = _field_and_reason(str(exc))
+    status = 400 if is_console(request) else 422
+    return ApiError(status, "validation_failed", f"{field}: {msg}",
+                    details=[{"field": field, "reason": reason, "message": msg}])
+
+
+async def decode_body(request: Request[Any, Any, Any], type_: type[T], *,
+                      empty_ok: bool = False) -> T:
+    """Decode a JSON body into ``type_`` or raise the contract's error (415/413/400/422)."""
+    body = await request.body()  # enforces request_max_body_size with a 413
+    if not body.strip() and empty_ok:
+        return msgspec.convert({}, type_)
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/json":
+        raise ApiError(415, "unsupported_media_type", "send the body as application/json")
+    try:
+        return msgspec.json.decode(body, type=type_)
+    except msgspec.ValidationError as exc:
+        if str(exc).startswith("Expected `object`") and "- at" not in str(exc):
+            raise ApiError(400, "invalid_json", "request body must be a JSON object") from exc
+        raise validation_error(request, exc) from exc
+    except msgspec.DecodeError as exc:
+        raise ApiError(400, "invalid_json", "request body is not valid JSON") from exc

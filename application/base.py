@@ -1,0 +1,70 @@
+"""What every bounded context's Application shares: envelopes, positions, listeners."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, ClassVar
+
+import msgspec
+from eventsourcing.application import Application
+
+from application.ports import Clock, SaveListener
+from domain.model import Aggregate, Envelope, command_context
+
+
+class CommandMeta(msgspec.Struct, frozen=True):
+    """Who is calling and under which id: becomes the envelope of the events it causes."""
+
+    actor: str = "system"
+    command_id: str | None = None
+
+
+SYSTEM = CommandMeta()
+
+
+class SystemClock:
+    def now(self) -> float:
+        return time.time()
+
+
+class LedgerApplication(Application[Any]):
+    """An eventsourcing Application whose saves report their store position."""
+
+    name: ClassVar[str] = ""
+
+    def __init__(self, env: dict[str, Any], clock: Clock | None = None) -> None:
+        super().__init__(env=env)
+        self.clock: Clock = clock or SystemClock()
+        self.listeners: list[SaveListener] = []
+
+    @contextmanager
+    def command(
+        self, actor: str = "system", tenant_id: str | None = None, command_id: str | None = None
+    ) -> Iterator[Envelope]:
+        """Run a command: every event triggered inside carries this envelope."""
+        envelope = Envelope(
+            actor=actor,
+            command_id=command_id or uuid.uuid4().hex,
+            tenant_id=tenant_id,
+            recorded_at=time.time(),
+        )
+        with command_context(envelope, now=self.clock.now()):
+            yield envelope
+
+    def under(self, meta: CommandMeta, tenant_id: str | None = None):  # type: ignore[no-untyped-def]
+        return self.command(actor=meta.actor, tenant_id=tenant_id, command_id=meta.command_id)
+
+    def record(self, *aggregates: Aggregate) -> int:
+        """Save aggregates in one transaction; return the newest store position (0: none)."""
+        recordings = self.save(*aggregates)  # type: ignore[arg-type]
+        position = max((r.notification.id for r in recordings), default=0)
+        if position:
+            for listener in self.listeners:
+                listener(self.name, position)
+        return position
+
+    def max_position(self) -> int:
+        return self.recorder.max_notification_id() or 0

@@ -1,0 +1,32 @@
+"""The event catalogue: every aggregate module of the domain, imported, and its events.
+
+Event classes register their stored topic when their aggregate class is defined, so the
+registry is only complete once every aggregate module has been imported. This module
+does that in one place; ``scripts/events_doc.py`` renders the result as ``docs/events.md``.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+import domain.command_entry
+import domain.instance
+import domain.tenancy.account
+import domain.tenancy.tenant
+from domain.model import EVENT_TOPICS, DomainEvent
+
+# Every module that defines an Aggregate must be imported above and listed here; a unit
+# test (tests/unit/test_events_doc.py) fails when a module under domain/ is missing.
+AGGREGATE_MODULES: tuple[ModuleType, ...] = (
+    domain.instance,
+    domain.command_entry,
+    domain.tenancy.tenant,
+    domain.tenancy.account,
+)
+
+TEST_PREFIX = "Test."  # topics the test suite registers for its probe aggregates
+
+
+def all_events() -> dict[str, type[DomainEvent]]:
+    """Every registered event class by stored topic (without its ``#v<n>`` suffix)."""
+    return {topic: cls for topic, cls in EVENT_TOPICS.items() if not topic.startswith(TEST_PREFIX)}

@@ -1,0 +1,1 @@
+"""The tenancy context: tenants (with their key and suspensions) and SMTP accounts."""

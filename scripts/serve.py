@@ -1,0 +1,52 @@
+"""Process runners for ``serve``, ``api`` and ``worker``: start, run, stop cleanly."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import uvicorn
+
+from adapters.bootstrap import bootstrap, migrate
+from adapters.settings import Settings
+
+log = logging.getLogger("ledgermail")
+
+
+def _announce_admin_token(container) -> None:  # type: ignore[no-untyped-def]
+    if container.settings.admin_token:
+        return
+    token = container.tenancy.issue_admin_token(replace=False)
+    if token is not None:
+        print(f"ledgermail: admin token (shown once): {token}", flush=True)
+
+
+def serve(settings: Settings, *, http: bool, workers: bool, migrate_first: bool,
+          roles: list[str] | None = None) -> int:
+    if migrate_first:
+        migrate(settings)
+    container = bootstrap(settings)
+    try:
+        container.tenancy.initialise_instance()
+        _announce_admin_token(container)
+        if workers:
+            container.start_projections()
+        if http:
+            from api.app import create_app
+
+            config = uvicorn.Config(create_app(container), host=settings.host, port=settings.port,
+                                    log_level="info", lifespan="on", access_log=False)
+            print(f"ledgermail: listening on http://{settings.host}:{settings.port} "
+                  f"({settings.backend})", flush=True)
+            uvicorn.Server(config).run()  # handles SIGINT/SIGTERM with a graceful shutdown
+        else:
+            from scripts.cli import install_stop_signals
+
+            stop = threading.Event()
+            install_stop_signals(stop)
+            print(f"ledgermail: worker running roles {roles or ['project']} ({settings.backend})",
+                  flush=True)
+            stop.wait()
+    finally:
+        container.close()
+    return 0
