@@ -1,0 +1,1 @@
+"""The sending application: messages, the dispatcher's claims and outcomes."""
