@@ -1,0 +1,57 @@
+"""A message as accepted: what to send (content) and how to queue it (the rest).
+
+These value objects are stored whole inside ``Message.Queued`` / ``Message.Updated``: their
+field names are stored schema. Secrets inside (attachment ``auth``) are ``enc:v1:``
+ciphertext by the time they get here.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+FetchMode = Literal["endpoint", "http_url", "base64", "filesystem"]
+
+
+class AttachmentAuth(msgspec.Struct, frozen=True, omit_defaults=True):
+    method: Literal["none", "bearer", "basic"] = "none"
+    token: str | None = None  # ciphertext
+    user: str | None = None
+    password: str | None = None  # ciphertext
+
+
+class Attachment(msgspec.Struct, frozen=True, omit_defaults=True):
+    filename: str  # as submitted (may hold an {MD5:...} marker)
+    storage_path: str  # for base64: the base64 text, prefix removed
+    fetch_mode: FetchMode
+    mime_type: str | None = None
+    content_md5: str | None = None  # lower-case hex
+    auth: AttachmentAuth | None = None
+
+
+class MessageContent(msgspec.Struct, frozen=True, omit_defaults=True):
+    """Everything that ends up in the MIME message or the SMTP envelope."""
+
+    from_addr: str  # one mailbox, "Name <addr>" allowed
+    to: list[str]  # addr-specs or "Name <addr>" mailboxes, at least one
+    subject: str
+    cc: list[str] = []
+    bcc: list[str] = []
+    reply_to: str | None = None
+    return_path: str | None = None  # envelope sender when set
+    body: str = ""
+    content_type: Literal["plain", "html"] = "plain"
+    html: str | None = None
+    text: str | None = None
+    headers: list[tuple[str, str]] = []  # custom headers, in the order given
+    attachments: list[Attachment] = []
+
+
+class QueueFields(msgspec.Struct, frozen=True, omit_defaults=True):
+    """How a message waits in the queue: everything an upsert may change besides content."""
+
+    account_id: str
+    priority: int = 2  # 0 immediate, 1 high, 2 medium, 3 low
+    batch_code: str | None = None
+    deferred_ts: float | None = None  # not before this time
