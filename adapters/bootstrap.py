@@ -8,6 +8,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from adapters.clock import DatabaseClock
 from adapters.leader import FileLock, LeaderLock, PostgresAdvisoryLock
 from adapters.persistence import application_env
 from adapters.registry import PROJECTIONS
@@ -34,19 +35,24 @@ class Container:
     def __init__(self, settings: Settings, *, create_tables: bool = False, clock: Clock | None = None):
         self.settings = settings
         self.started_at = time.time()
-        self.clock: Clock = clock or SystemClock()
         self.secret_box = CryptoSecretBox(load_or_create_key(settings.secret_key, settings.data_dir))
         self.hub = WakeHub()
         env = application_env(settings, create_tables=create_tables)
-        self.tenancy = TenancyApplication(env, self.secret_box, self.clock)
-        self.applications: dict[str, LedgerApplication] = {"tenancy": self.tenancy}
-        for app in self.applications.values():
-            app.listeners.append(self.hub.wake)
         self.db: SqliteDatabase | PostgresDatabase = (
             PostgresDatabase(settings.database_url, settings.database_schema)
             if settings.database_url
             else SqliteDatabase(settings.sqlite_path)
         )
+        self.fake_clock: DatabaseClock | None = None
+        if clock is None and settings.fake_clock:
+            self.fake_clock = DatabaseClock(self.db)
+            if create_tables:
+                self.fake_clock.create()
+        self.clock: Clock = clock or self.fake_clock or SystemClock()
+        self.tenancy = TenancyApplication(env, self.secret_box, self.clock)
+        self.applications: dict[str, LedgerApplication] = {"tenancy": self.tenancy}
+        for app in self.applications.values():
+            app.listeners.append(self.hub.wake)
         self.projections: dict[str, Projection[Any]] = {
             name: cls(cls.VIEW(self.db)) for name, cls in PROJECTIONS.items()
         }
@@ -115,6 +121,11 @@ class Container:
             self.hub.wake()
             with self._positions:
                 self._positions.wait(timeout=min(remaining, 0.05))
+
+    def catch_up(self, views: list[str], timeout: float | None = None) -> None:
+        """Wait until ``views`` have seen everything stored now (reads after others' writes)."""
+        wanted = {n: a.max_position() for n, a in self.applications.items()}
+        self.wait_for(wanted, views, timeout)
 
     def projection_lag(self) -> dict[str, int]:
         maxima = {n: a.max_position() for n, a in self.applications.items()}

@@ -8,17 +8,29 @@ from litestar.openapi.plugins import RedocRenderPlugin, ScalarRenderPlugin
 
 from adapters.bootstrap import Container
 from api.auth import Authenticator
+from api.controllers.accounts import AccountsController
+from api.controllers.command_log import CommandLogController
 from api.controllers.commands import CommandsController
+from api.controllers.instance import InstanceController
 from api.controllers.service import VERSION, ServiceController
+from api.controllers.tenants import TenantsController
+from api.controllers.testing import TestClockController
 from api.errors import EXCEPTION_HANDLERS
 from api.middleware import request_id_middleware
+from api.recording import command_log_middleware
+
+CONTROLLERS = [ServiceController, CommandsController, TenantsController, AccountsController,
+               InstanceController, CommandLogController]
 
 
 def create_app(container: Container) -> Litestar:
+    handlers = list(CONTROLLERS)
+    if container.fake_clock is not None:
+        handlers.append(TestClockController)
     app = Litestar(
-        route_handlers=[ServiceController, CommandsController],
+        route_handlers=handlers,
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[request_id_middleware],
+        middleware=[request_id_middleware, command_log_middleware],
         request_max_body_size=container.settings.max_request_bytes,
         openapi_config=OpenAPIConfig(
             title="ledgermail",

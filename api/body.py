@@ -48,9 +48,27 @@ def validation_error(request: Request[Any, Any, Any], exc: msgspec.ValidationErr
                     details=[{"field": field, "reason": reason, "message": msg}])
 
 
+def _field_problems(data: dict[str, Any], type_: type[Any],
+                    required: tuple[str, ...]) -> list[dict[str, str]]:
+    """Every unknown and missing top-level field at once (msgspec stops at the first)."""
+    if not isinstance(type_, type) or not issubclass(type_, msgspec.Struct):
+        return []
+    infos = msgspec.structs.fields(type_)
+    problems = []
+    if type_.__struct_config__.forbid_unknown_fields:
+        known = {f.encode_name for f in infos}
+        problems += [{"field": k, "reason": "unknown", "message": f"unknown field `{k}`"}
+                     for k in data if k not in known]
+    needed = [f.encode_name for f in infos if f.required] + list(required)
+    problems += [{"field": f, "reason": "missing", "message": f"missing required field `{f}`"}
+                 for f in dict.fromkeys(needed) if f not in data]
+    return problems
+
+
 async def decode_body(request: Request[Any, Any, Any], type_: type[T], *,
-                      empty_ok: bool = False) -> T:
-    """Decode a JSON body into ``type_`` or raise the contract's error (415/413/400/422)."""
+                      empty_ok: bool = False, required: tuple[str, ...] = ()) -> T:
+    """Decode a JSON body into ``type_`` or raise the contract's error (415/413/400/422).
+    ``required`` names fields that this call needs although the type has defaults."""
     body = await request.body()  # enforces request_max_body_size with a 413
     if not body.strip() and empty_ok:
         return msgspec.convert({}, type_)
@@ -58,10 +76,26 @@ async def decode_body(request: Request[Any, Any, Any], type_: type[T], *,
     if content_type != "application/json":
         raise ApiError(415, "unsupported_media_type", "send the body as application/json")
     try:
-        return msgspec.json.decode(body, type=type_)
+        data = msgspec.json.decode(body)
+        if isinstance(data, dict):
+            problems = _field_problems(data, type_, required)
+            if problems:
+                status = 400 if is_console(request) else 422
+                first = problems[0]
+                raise ApiError(status, "validation_failed", f"{first['field']}: {first['message']}",
+                               details=problems)
+        return msgspec.convert(data, type=type_)
     except msgspec.ValidationError as exc:
         if str(exc).startswith("Expected `object`") and "- at" not in str(exc):
             raise ApiError(400, "invalid_json", "request body must be a JSON object") from exc
         raise validation_error(request, exc) from exc
     except msgspec.DecodeError as exc:
         raise ApiError(400, "invalid_json", "request body is not valid JSON") from exc
+
+
+def peek_json(body: bytes) -> Any:
+    """The body decoded loosely (None if it is not JSON): to read a selector before validation."""
+    try:
+        return msgspec.json.decode(body)
+    except msgspec.DecodeError:
+        return None

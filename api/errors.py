@@ -15,6 +15,9 @@ from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from adapters.bootstrap import ProjectionLagError
+from domain.errors import RuleViolation
+
 log = logging.getLogger(__name__)
 
 CODES = {
@@ -117,6 +120,22 @@ def handle_api_error(request: Request[Any, Any, Any], exc: ApiError) -> Response
     return error_response(request, exc.status, exc.error, exc.message, **exc.extra)
 
 
+def handle_rule(request: Request[Any, Any, Any], exc: RuleViolation) -> Response[Any]:
+    status = exc.status
+    if status == 422 and is_console(request):
+        status = 400
+    extra: dict[str, Any] = {}
+    if exc.field and exc.code == "validation_failed":
+        extra["details"] = [{"field": exc.field, "reason": getattr(exc, "reason", "type"),
+                             "message": exc.message}]
+    return error_response(request, status, exc.code, exc.message, **extra)
+
+
+def handle_lag(request: Request[Any, Any, Any], exc: ProjectionLagError) -> Response[Any]:
+    log.warning("read model lag on %s %s: %s", request.method, request.url.path, exc)
+    return error_response(request, 503, "unavailable", "read models are catching up; retry shortly")
+
+
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return error_response(request, HTTP_500_INTERNAL_SERVER_ERROR, "internal_error",
@@ -125,6 +144,8 @@ def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respon
 
 EXCEPTION_HANDLERS: dict[Any, Any] = {
     ApiError: handle_api_error,
+    RuleViolation: handle_rule,
+    ProjectionLagError: handle_lag,
     ValidationException: handle_validation,
     HTTPException: handle_http,
     Exception: handle_unexpected,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import time
 import uuid
 from collections.abc import Iterator
@@ -23,6 +24,23 @@ class CommandMeta(msgspec.Struct, frozen=True):
 
 
 SYSTEM = CommandMeta()
+
+
+_recorded: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
+    "ledgermail_recorded_events", default=None
+)
+
+
+@contextmanager
+def collect_event_ids() -> Iterator[list[str]]:
+    """Collect ``"<aggregate-uuid>:<version>"`` of every event saved inside the block
+    (the command log's ``event_ids``); threads started with a copied context share it."""
+    ids: list[str] = []
+    token = _recorded.set(ids)
+    try:
+        yield ids
+    finally:
+        _recorded.reset(token)
 
 
 class SystemClock:
@@ -61,6 +79,10 @@ class LedgerApplication(Application[Any]):
         """Save aggregates in one transaction; return the newest store position (0: none)."""
         recordings = self.save(*aggregates)  # type: ignore[arg-type]
         position = max((r.notification.id for r in recordings), default=0)
+        collector = _recorded.get()
+        if collector is not None:
+            collector.extend(f"{r.domain_event.originator_id}:{r.domain_event.originator_version}"
+                             for r in recordings)
         if position:
             for listener in self.listeners:
                 listener(self.name, position)

@@ -12,6 +12,7 @@ from adapters.bootstrap import Container, bootstrap
 from adapters.settings import Settings
 from tests.support import pg
 
+pytest_plugins = ["tests.support.smtp_fixtures"]
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 

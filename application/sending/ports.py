@@ -20,12 +20,16 @@ class SmtpTarget(msgspec.Struct, frozen=True):
     tls_verify: bool = True
     ttl: float = 300.0  # idle life of a pooled connection, seconds
     helo_name: str | None = None
+    # None: implicit TLS exactly on port 465. Set it to say so for servers (and test sinks)
+    # that speak implicit TLS on another port, or STARTTLS on 465.
+    implicit_tls: bool | None = None
 
     @property
     def tls_mode(self) -> str:
         if not self.use_tls:
             return "plain"
-        return "implicit" if self.port == 465 else "starttls"
+        implicit = self.port == 465 if self.implicit_tls is None else self.implicit_tls
+        return "implicit" if implicit else "starttls"
 
     @property
     def key(self) -> str:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+import msgspec
+
 from application.base import SYSTEM, CommandMeta
 from application.ports import Clock, SecretBox
 from application.tenancy.accounts import AccountCommands
 from application.tenancy.instance import InstanceCommands
 from application.tenancy.tenants import TenantCommands
-from domain.command_entry import CommandEntry
+from domain.command_entry import Actor, CommandEntry
 
 
 class TenancyApplication(InstanceCommands, TenantCommands, AccountCommands):
@@ -21,5 +23,6 @@ class TenancyApplication(InstanceCommands, TenantCommands, AccountCommands):
 
     def record_command(self, fields: dict[str, Any], meta: CommandMeta = SYSTEM) -> int:
         """Append one command-log entry (its payload already redacted by the caller)."""
+        fields = {**fields, "actor": msgspec.convert(fields["actor"], Actor)}
         with self.under(meta, fields.get("tenant_id")):
             return self.record(CommandEntry.record(**fields))

@@ -1,0 +1,1 @@
+"""msgspec request and response structs: the API's contract (and its OpenAPI schema)."""

@@ -1,0 +1,99 @@
+"""The Message aggregate's vocabulary and the parts of its state that are not events.
+
+Split from ``message.py`` so the aggregate file holds only its events and rules. The
+Literal types below appear in stored events: adding a value later is compatible (old
+events still decode); removing or renaming one is not.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from typing import Any, ClassVar, Literal
+from uuid import UUID
+
+import msgspec
+
+from domain.model import Aggregate
+from domain.sending.ids import message_event_id
+
+Status = Literal["pending", "deferred", "sending", "sent", "error", "rejected", "cancelled"]
+DeferReason = Literal["scheduled", "temporary_failure", "rate_limit"]
+RejectReason = Literal[
+    "missing_field", "invalid_field", "unknown_field", "account_not_found",
+    "attachment_invalid", "attachment_too_large",
+]
+CancelReason = Literal["deleted", "tenant_deleted"]  # delete-messages, or tenant deletion
+BounceType = Literal["hard", "soft"]
+BounceCategory = Literal["recipient", "policy", "mailbox", "other", "transient", "unknown"]
+BounceSource = Literal["smtp", "dsn", "other"]  # refused at RCPT, a DSN, a heuristic bounce mail
+
+WAITING: tuple[Status, ...] = ("pending", "deferred")  # queued, no attempt in flight
+FINISHED: tuple[Status, ...] = ("sent", "error")
+REOPENABLE: tuple[Status, ...] = ("rejected", "cancelled")
+BOUNCE_REASON_MAX = 500
+
+_COMMON = frozenset({"originator_id", "originator_version", "timestamp", "meta"})
+
+
+class RecipientRefusal(msgspec.Struct, frozen=True):
+    """One recipient the server refused at RCPT while others were accepted."""
+
+    recipient: str
+    code: int  # the SMTP reply code
+    error: str  # e.g. "SMTP 550 5.1.1 user unknown"
+
+
+class Lease(msgspec.Struct, frozen=True):
+    """The attempt in flight: who holds it and until when (state only, never stored)."""
+
+    attempt: int
+    worker_id: str
+    lease_until: float
+
+
+class MessageEvent(Aggregate.Event, frozen=True, kw_only=True):
+    """Base of every Message event: keeps the aggregate's trail of events for ``history()``.
+
+    A second ``Message.Queued`` restarts the aggregate's state (a rejected or cancelled id
+    queued again); the trail is carried across so the history stays whole.
+    """
+
+    HISTORY_OMIT: ClassVar[tuple[str, ...]] = ()  # fields left out of history entries
+
+    def mutate(self, aggregate: Aggregate | None) -> Aggregate:
+        trail = getattr(aggregate, "trail", None) if aggregate is not None else None
+        result = super().mutate(aggregate)
+        remember(result, self, trail)
+        return result
+
+
+def remember(aggregate: Any, event: MessageEvent, trail: list[MessageEvent] | None) -> None:
+    aggregate.trail = trail if trail is not None else []
+    aggregate.trail.append(event)
+
+
+@functools.cache
+def history_type(event_class: type[MessageEvent]) -> str:
+    """``Message.AttemptStarted`` -> ``attempt_started``: from the stored topic, so it is stable."""
+    name = event_class.TOPIC.rpartition(".")[2]
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def history_entry(pk: UUID, event: MessageEvent) -> dict[str, Any]:
+    """One HistoryEntry of GET /messages/{id}, without ``reported_ts`` (known to reporting only)."""
+    omit = _COMMON | set(type(event).HISTORY_OMIT)
+    data = {k: v for k, v in msgspec.to_builtins(event).items() if k not in omit}
+    return {
+        "event_id": message_event_id(pk, event.originator_version),
+        "type": history_type(type(event)),
+        "ts": event.timestamp,
+        "data": data,
+    }
+
+
+def date_header(ts: float) -> str:
+    """The RFC 5322 Date header for a service-clock time, in UTC."""
+    return format_datetime(datetime.fromtimestamp(ts, tz=UTC))

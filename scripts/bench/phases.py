@@ -1,0 +1,148 @@
+"""The measurements: append rate, catch-up rate (paged and library), save-to-view latency."""
+
+from __future__ import annotations
+
+import statistics
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from adapters.bootstrap import Container
+from adapters.runner import ProjectionRunner
+from application.base import LedgerApplication
+from projections.base import Projection
+from projections.event_stats import EventStatsProjection, EventStatsView
+from scripts.bench.library import library_catch_up
+from scripts.bench.model import BenchRowsProjection, BenchRowsView, items
+
+Progress = Callable[[int], None]
+TENANTS = 10
+
+
+class Numbering:
+    """Hands out item numbers, so every aggregate of a run has its own client id."""
+
+    def __init__(self) -> None:
+        self.next = 0
+
+    def take(self, count: int) -> int:
+        start, self.next = self.next, self.next + count
+        return start
+
+
+def save_batch(app: LedgerApplication, numbers: Numbering, size: int) -> tuple[int, float]:
+    """One ``record()`` of ``size`` one-event aggregates: (position, seconds in the save)."""
+    start = numbers.take(size)
+    with app.command(actor="bench", tenant_id=f"t{start % TENANTS}"):
+        aggregates = items(start, size)
+        began = time.perf_counter()
+        position = app.record(*aggregates)
+    return position, time.perf_counter() - began
+
+
+def append_rounds(app: LedgerApplication, numbers: Numbering, batch: int, events: int,
+                  rounds: int, progress: Progress) -> list[float]:
+    """Events/s of each round; only the saves are timed, not building the aggregates."""
+    saves = max(rounds, events // batch)
+    per_round = [saves // rounds + (1 if r < saves % rounds else 0) for r in range(rounds)]
+    rates = []
+    for count in per_round:
+        spent = 0.0
+        for _ in range(count):
+            spent += save_batch(app, numbers, batch)[1]
+            progress(batch)
+        rates.append(count * batch / spent)
+    return rates
+
+
+def _paged_runner(container: Container, projection: Projection[Any]) -> ProjectionRunner:
+    return ProjectionRunner(projection, container.sources(),
+                            page_size=container.settings.projection_page_size)
+
+
+def paged_catch_up(container: Container, kind: str, stop: int, run: int,
+                   progress: Progress) -> float:
+    """Events/s of one catch-up from zero to ``stop`` into a fresh scratch copy of a view."""
+    prefix = f"bench{run}_"
+    projection: Projection[Any]
+    if kind == "event_stats":
+        projection = EventStatsProjection(EventStatsView(container.db, prefix=prefix))
+    else:
+        projection = BenchRowsProjection(BenchRowsView(container.db, prefix=prefix))
+    projection.view.create()
+    runner = _paged_runner(container, projection)
+    began = time.perf_counter()
+    done = runner.catch_up(stop_at={"tenancy": stop}, progress=progress)
+    seconds = time.perf_counter() - began
+    if done != stop:
+        raise RuntimeError(f"{kind}: caught up {done} events, expected {stop}")
+    projection.view.drop()
+    return stop / seconds
+
+
+def library_rate(container: Container, events: int) -> float:
+    return events / library_catch_up(container.settings, events)
+
+
+class CommitWatch:
+    """Wraps a runner's ``on_commit``: when did the view commit which position."""
+
+    def __init__(self, inner: Callable[[str, dict[str, int]], None] | None) -> None:
+        self._inner = inner
+        self._cond = threading.Condition()
+        self._position = 0
+        self._at = 0.0
+
+    def __call__(self, view: str, positions: dict[str, int]) -> None:
+        now = time.perf_counter()
+        with self._cond:
+            self._position = max(self._position, positions.get("tenancy", 0))
+            self._at = now
+            self._cond.notify_all()
+        if self._inner is not None:
+            self._inner(view, positions)
+
+    def committed_at(self, position: int, timeout: float = 10.0) -> float:
+        with self._cond:
+            if not self._cond.wait_for(lambda: self._position >= position, timeout=timeout):
+                raise TimeoutError(f"view did not reach position {position} in {timeout}s")
+            return self._at
+
+
+def live_latency(reader: Container, writer: Container, samples: int, batch: int,
+                 numbers: Numbering, progress: Progress) -> list[float]:
+    """Seconds from the start of a save to the live event_stats runner committing it.
+
+    ``reader`` runs the projections (``start_projections``: WakeHub, and on PostgreSQL
+    LISTEN/NOTIFY). When ``writer`` is another container nothing wakes the reader in
+    process, so the figure is the NOTIFY path (or the poll, on SQLite).
+    """
+    reader.runner("event_stats", leader=False).catch_up()  # start idle, not behind
+    reader.start_projections(["event_stats"])
+    runner = reader.runners["event_stats"]
+    watch = CommitWatch(runner.on_commit)
+    runner.on_commit = watch
+    time.sleep(0.2)  # let the runner take its lock and the listener LISTEN
+    out = []
+    for _ in range(samples):
+        began = time.perf_counter()
+        position, _ = save_batch(writer.tenancy, numbers, batch)
+        out.append(watch.committed_at(position) - began)
+        progress(1)
+        time.sleep(0.01)  # an idle runner between saves, as in a live system
+    return out
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered)) - 1))
+    return ordered[index]
+
+
+def best_median(rates: list[float]) -> tuple[float, float]:
+    return max(rates), statistics.median(rates)
+
+
+def positions_of(container: Container) -> Mapping[str, int]:
+    return {name: app.max_position() for name, app in container.applications.items()}
