@@ -80,7 +80,7 @@ class AioSmtpTransport:
         return result
 
     async def discard(self, target: SmtpTarget) -> None:
-        await self._pool.discard(target.key)
+        await self._pool.discard(target)
 
     async def sweep(self) -> int:
         """Close idle connections past their ttl (the periodic 60 s sweep calls this)."""

@@ -46,6 +46,14 @@ class _KeyPool:
     generation: int = 0  # bumped by discard: leases of older generations close on release
 
 
+def pool_key(target: SmtpTarget) -> str:
+    """``target.key``, kept apart for unverified TLS: a connection whose certificate nobody
+    checked must never carry mail for an account that asks for verification."""
+    if target.tls_mode != "plain" and not target.tls_verify:
+        return f"{target.key}:unverified"
+    return target.key
+
+
 class SmtpPool:
     def __init__(self, opener: Opener, *, size_per_key: int = 5, wait_seconds: float = 30.0,
                  noop_after_idle: float = 5.0, noop_timeout: float = 5.0,
@@ -61,7 +69,8 @@ class SmtpPool:
 
     async def acquire(self, target: SmtpTarget) -> Lease:
         self._expire_idle()
-        pool = self._pools.setdefault(target.key, _KeyPool(asyncio.Semaphore(self._size)))
+        key = pool_key(target)
+        pool = self._pools.setdefault(key, _KeyPool(asyncio.Semaphore(self._size)))
         try:
             async with asyncio.timeout(self._wait):
                 await pool.slots.acquire()
@@ -73,7 +82,7 @@ class SmtpPool:
             if lease is None:
                 smtp = await self._open(target)
                 self.stats.opened += 1
-                lease = Lease(smtp, target.key, target.ttl, pool.generation)
+                lease = Lease(smtp, key, target.ttl, pool.generation)
             lease.ttl = target.ttl
             return lease
         except BaseException:
@@ -111,12 +120,14 @@ class SmtpPool:
         else:
             self._close(lease)
 
-    async def discard(self, key: str) -> None:
-        pool = self._pools.get(key)
-        if pool is None:
-            return
-        pool.generation += 1
-        idle, pool.idle = pool.idle, []
+    async def discard(self, target: SmtpTarget) -> None:
+        idle: list[Lease] = []
+        for key in (target.key, f"{target.key}:unverified"):
+            pool = self._pools.get(key)
+            if pool is not None:
+                pool.generation += 1
+                idle.extend(pool.idle)
+                pool.idle = []
         await self._quit_all(idle)
 
     async def sweep(self) -> int:

@@ -13,6 +13,7 @@ from api.contracts.tenancy import (
     ClientAuthOut,
     LargeFileConfigIn,
     RateLimitsIn,
+    SyncState,
     TenantInfo,
 )
 from api.errors import ApiError
@@ -56,3 +57,12 @@ async def tenant_row(request: Request[Any, Any, Any], tenant_id: str, *,
     if row is None or (row.deleted and not include_deleted):
         raise not_found(f"tenant {tenant_id}")
     return row  # type: ignore[no-any-return]
+
+
+def sync_state(row: TenantRow) -> SyncState:
+    """A tenant's report-delivery state; the reporter's own view fills it in once it runs."""
+    s = row.settings
+    return SyncState(id=row.tenant_id, name=s.name, active=s.active, client_base_url=s.client_base_url,
+                     last_sync_ts=None, last_attempt_ts=None, last_status=None, last_error=None,
+                     consecutive_failures=0, next_attempt_ts=None, dnd_until=None, in_dnd=False,
+                     next_sync_due=bool(s.client_base_url and s.active), pending_reports=0)

@@ -11,6 +11,7 @@ from types import ModuleType
 
 import domain.command_entry
 import domain.instance
+import domain.sending.message
 import domain.tenancy.account
 import domain.tenancy.tenant
 from domain.model import EVENT_TOPICS, DomainEvent
@@ -22,6 +23,7 @@ AGGREGATE_MODULES: tuple[ModuleType, ...] = (
     domain.command_entry,
     domain.tenancy.tenant,
     domain.tenancy.account,
+    domain.sending.message,
 )
 
 TEST_PREFIX = "Test."  # topics the test suite registers for its probe aggregates

@@ -10,6 +10,7 @@ import threading
 from collections.abc import Sequence
 
 from adapters.settings import Settings
+from domain.errors import RuleViolation
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -100,6 +101,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--verify", action="store_true", help="rebuild into a scratch copy and compare")
     p.set_defaults(func=cmd_rebuild)
 
+    from scripts.cli_tenancy import add_parsers
+
+    add_parsers(sub)
+
     p = sub.add_parser("admin-token", help="admin token operations")
     p.add_argument("action", choices=["rotate"], help="rotate: issue a new admin token, printed once")
     p.set_defaults(func=cmd_admin_token)
@@ -115,6 +120,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except KeyboardInterrupt:
         return 0
+    except RuleViolation as exc:
+        print(f"ledgermail: error: {exc.message}", file=sys.stderr)
+        return 1
     except (ValueError, RuntimeError, OSError) as exc:
         print(f"ledgermail: error: {exc}", file=sys.stderr)
         return 1

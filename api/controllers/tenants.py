@@ -15,6 +15,7 @@ from api.contracts.tenancy import (
     KeyIssued,
     KeyRequest,
     KeyRevoked,
+    SyncStatus,
     TenantAnswer,
     TenantCreate,
     TenantCreated,
@@ -24,7 +25,7 @@ from api.contracts.tenancy import (
     TenantUpdate,
 )
 from api.errors import ApiError
-from api.views import tenant_info, tenant_row
+from api.views import sync_state, tenant_info, tenant_row
 
 VIEWS = ["tenants"]
 
@@ -52,6 +53,15 @@ class TenantsController(Controller):
         view = container_of(request).projections["tenants"].view
         rows = await in_thread(view.list, include_deleted=include_deleted, active_only=active_only)
         return TenantList(ok=True, tenants=[tenant_info(r) for r in rows])
+
+    @get("/tenants/sync-status", operation_id="GetSyncStatus", summary="Report delivery state per tenant",
+         guards=[admin_only])
+    async def sync_status(self, request: Request[Any, Any, Any]) -> SyncStatus:
+        container = container_of(request)
+        rows = await in_thread(container.projections["tenants"].view.list)
+        config = await in_thread(container.tenancy.instance_config)
+        return SyncStatus(ok=True, sync_interval_seconds=config.reporting.heartbeat_interval_seconds,
+                          tenants=[sync_state(r) for r in rows])
 
     @get("/tenant/{id:str}", operation_id="GetTenant", summary="One tenant's configuration",
          guards=[path_tenant])

@@ -93,7 +93,7 @@ class EnvelopeAddresses(NamedTuple):
     suppressed: list[str]  # addr-specs left out because they are suppressed
 
 
-def smtp_envelope(
+def envelope_addresses(
     content: MessageContent, *, verp_address: str | None = None, suppressed: Collection[str] = ()
 ) -> EnvelopeAddresses:
     """MAIL FROM and RCPT TO per §5.5: return_path, else VERP, else From; Bcc included."""

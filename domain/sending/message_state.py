@@ -17,10 +17,13 @@ from uuid import UUID
 import msgspec
 
 from domain.model import Aggregate
+from domain.sending.content import MessageContent, QueueFields
 from domain.sending.ids import message_event_id
 
 Status = Literal["pending", "deferred", "sending", "sent", "error", "rejected", "cancelled"]
-DeferReason = Literal["scheduled", "temporary_failure", "rate_limit"]
+DeferReason = Literal["scheduled", "temporary_failure", "rate_limit"]  # why a message waits
+RetryLater = Literal["temporary_failure", "rate_limit"]  # a Deferred event's reason ("scheduled" is
+# derived from QueueFields.deferred_ts: no event defers a message for its schedule)
 RejectReason = Literal[
     "missing_field", "invalid_field", "unknown_field", "account_not_found",
     "attachment_invalid", "attachment_too_large",
@@ -97,3 +100,35 @@ def history_entry(pk: UUID, event: MessageEvent) -> dict[str, Any]:
 def date_header(ts: float) -> str:
     """The RFC 5322 Date header for a service-clock time, in UTC."""
     return format_datetime(datetime.fromtimestamp(ts, tz=UTC))
+
+
+def blank(msg: Any, tenant_id: str, client_id: str, report: bool) -> None:
+    """The state of a message before anything was accepted (all of it, so replays compare)."""
+    msg.tenant_id, msg.client_id, msg.report = tenant_id, client_id, report
+    msg.fields = msg.content = msg.message_id = msg.accepted_ts = None
+    msg.status = "pending"
+    msg.deferred_until = msg.deferred_reason = msg.lease = msg.date = None
+    msg.retry_count = msg.attempts = 0
+    msg.sent_ts = msg.smtp_reply = msg.error_ts = msg.error = msg.error_code = None
+    msg.bounce = msg.complaint = None
+    msg.offloaded = {}
+
+
+def accept(msg: Any, fields: QueueFields, content: MessageContent, message_id: str, ts: float) -> None:
+    msg.fields, msg.content, msg.message_id = fields, content, message_id
+    # a deferred_ts in the past means now: such a message is plainly pending
+    if fields.deferred_ts is not None and fields.deferred_ts > ts:
+        msg.status, msg.deferred_until, msg.deferred_reason = "deferred", fields.deferred_ts, "scheduled"
+    else:
+        msg.status, msg.deferred_until, msg.deferred_reason = "pending", None, None
+
+
+def changed_parts(msg: Any, fields: QueueFields, content: MessageContent, message_id: str) -> list[str]:
+    old = msg.fields
+    changed = [name for name in ("account_id", "priority", "batch_code", "deferred_ts")
+               if old is None or getattr(old, name) != getattr(fields, name)]
+    if content != msg.content:
+        changed.append("content")
+    if message_id != msg.message_id:
+        changed.append("message_id")
+    return changed

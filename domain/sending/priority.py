@@ -20,4 +20,5 @@ def parse_priority(value: object, field: str = "priority") -> int:
         if found is not None:
             return found
     shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
-    raise InvalidValue(f"{field} must be 0-3 or one of immediate, high, medium, low, not {shown}", field=field)
+    raise InvalidValue(f"{field} must be 0-3 or one of immediate, high, medium, low, not {shown}",
+                       field=field)

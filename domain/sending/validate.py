@@ -15,13 +15,7 @@ from uuid import uuid4
 
 import msgspec
 
-from domain.sending.addresses import (
-    DOT_ATOM,
-    AddressError,
-    domain_of,
-    parse_mailbox,
-    split_address_list,
-)
+from domain.sending.addresses import DOT_ATOM, AddressError, domain_of, parse_mailbox, split_address_list
 from domain.sending.attachment_entry import attachments
 from domain.sending.content import MessageContent, QueueFields
 from domain.sending.entry_fields import Problem, known_keys, optional_str, required_str

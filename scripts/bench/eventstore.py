@@ -16,7 +16,7 @@ import shlex
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,14 +59,18 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
                    help="events for the library's per-event runner (default events/20)")
     p.add_argument("--samples", type=int, default=200, help="latency samples per mode (200)")
     p.add_argument("--quick", action="store_true", help="a tiny smoke run (seconds)")
-    p.add_argument("--pg-url", default=stores.pg_admin_url(),
-                   help="PostgreSQL server to create the bench database on "
-                        "(env LEDGERMAIL_BENCH_DATABASE_URL)")
-    p.add_argument("--markdown", action="store_true", help=f"refresh the section in {DOCS}")
+    p.add_argument("--pg-url", help="PostgreSQL server to create the bench database on "
+                   f"(default: env LEDGERMAIL_BENCH_DATABASE_URL, else {stores.DEFAULT_PG_URL})")
+    p.add_argument("--markdown", action="store_true",
+                   help="refresh the section in docs/benchmarks.md")
     p.add_argument("--out", type=Path, help="refresh the section in this markdown file")
     p.add_argument("--check", action="store_true", help="exit 1 when a bar fails")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    args.pg_url = args.pg_url or stores.pg_admin_url()
+    if min(args.events, args.rounds, args.samples, args.library_events or 1) < 1:
+        p.error("--events, --rounds, --samples and --library-events must be at least 1")
+    return args
 
 
 def plan_of(args: argparse.Namespace) -> Plan:
@@ -90,9 +94,10 @@ def run_appends(backend: str, c: Container, numbers: phases.Numbering, plan: Pla
     for batch in BATCHES:
         events = plan.append_events(batch)
         with bar(plan, f"{backend} append batch {batch}", events) as progress:
-            rates = phases.append_rounds(c.tenancy, numbers, batch, events, plan.rounds, progress)
+            rates, saved = phases.append_rounds(c.tenancy, numbers, batch, events, plan.rounds,
+                                                progress)
         best, median = phases.best_median(rates)
-        figures.append(Figure(backend, "append", f"batch {batch}", events, best, median,
+        figures.append(Figure(backend, "append", f"batch {batch}", saved, best, median,
                               len(rates)))
     return figures
 
@@ -106,9 +111,8 @@ def run_catch_ups(backend: str, c: Container, plan: Plan) -> list[Figure]:
                 rates.append(phases.paged_catch_up(c, kind, plan.events, run, progress))
         best, median = phases.best_median(rates)
         figures.append(Figure(backend, "catch-up", case, plan.events, best, median, len(rates)))
-    tqdm.write(f"{backend}: library per-event runner over {plan.library_events:,} events ...",
-               file=sys.stderr)
-    rate = phases.library_rate(c, plan.library_events)
+    with bar(plan, f"{backend} catch-up library per-event", plan.library_events) as progress:
+        rate = phases.library_rate(c, plan.library_events, progress)
     figures.append(Figure(backend, "catch-up", "per-event rows (library)", plan.library_events,
                           rate, rate))
     return figures
@@ -120,6 +124,9 @@ def run_latency(backend: str, settings: Settings, numbers: phases.Numbering,
     if settings.database_url:
         modes.append(("LISTEN/NOTIFY (writer in another container)", True))
     figures = []
+    with closing(Container(settings)) as c, bar(plan, f"{backend} catch-up before latency",
+                                                c.tenancy.max_position()) as progress:
+        c.runner("event_stats", leader=False).catch_up(progress=progress)
     for label, separate in modes:
         reader = Container(settings)
         writer = Container(settings) if separate else reader
@@ -158,7 +165,8 @@ def stores_for(args: argparse.Namespace) -> list[tuple[str, AbstractContextManag
         if problem is None:
             chosen.append(("postgres", stores.postgres_store(args.pg_url)))
         else:
-            print(f"skipping postgres: not reachable at {args.pg_url}: {problem}", file=sys.stderr)
+            print(f"skipping postgres: not reachable at {stores.redact(args.pg_url)}: {problem}",
+                  file=sys.stderr)
     return chosen
 
 

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from eventsourcing.persistence import ApplicationRecorder, Subscription, Tracking
-from eventsourcing.persistence import ListenNotifySubscription
+from eventsourcing.persistence import ApplicationRecorder, ListenNotifySubscription, Subscription, Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.projection import Projection, ProjectionRunner
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteTrackingRecorder
@@ -106,9 +105,11 @@ class RowsProjection(Projection[Any]):
     target = 0
     reached: threading.Event
     reached_at = 0.0
+    progress: Callable[[int], None] = staticmethod(lambda _n: None)
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         self.view.insert_row(tracking, type(domain_event).TOPIC, domain_event.meta.tenant_id or "")
+        self.progress(1)
         if tracking.notification_id >= self.target and not self.reached.is_set():
             type(self).reached_at = time.perf_counter()
             self.reached.set()
@@ -122,17 +123,30 @@ def _env(settings: Settings) -> dict[str, Any]:
     return env
 
 
-def library_catch_up(settings: Settings, events: int, timeout: float = 600.0) -> float:
+def library_catch_up(settings: Settings, events: int, progress: Callable[[int], None],
+                     timeout: float = 600.0) -> float:
     """Seconds the library runner takes to project the first ``events`` events from zero."""
     projection = type("RowsProjectionRun", (RowsProjection,),
-                      {"name": VIEW_NAME, "target": events, "reached": threading.Event()})
+                      {"name": VIEW_NAME, "target": events, "reached": threading.Event(),
+                       "progress": staticmethod(progress)})
     view = PostgresRowsView if settings.database_url else SqliteRowsView
     started = time.perf_counter()
-    with ProjectionRunner(application_class=TenancyLog, projection_class=projection,
-                          view_class=view, env=_env(settings)) as runner:
-        deadline = started + timeout
-        while not projection.reached.wait(0.05):
-            runner.run_forever(timeout=0)  # re-raises an error of the processing thread
-            if time.perf_counter() > deadline:
-                raise TimeoutError(f"library runner did not reach {events} in {timeout}s")
+    runner = ProjectionRunner(application_class=TenancyLog, projection_class=projection,
+                              view_class=view, env=_env(settings))
+    try:
+        with runner:
+            _wait(runner, projection.reached, started + timeout)
+    finally:
+        # Only once the runner has joined its processing thread: closing a connection
+        # that thread is still using crashes the sqlite3 module.
+        runner.view.datastore.close()
     return projection.reached_at - started
+
+
+def _wait(runner: ProjectionRunner[Any, Any], reached: threading.Event, deadline: float) -> None:
+    while not reached.wait(0.05):
+        if runner.is_interrupted.is_set():
+            runner.run_forever(timeout=0)  # re-raises the processing thread's error
+            raise RuntimeError("library runner stopped before reaching its target")
+        if time.perf_counter() > deadline:
+            raise TimeoutError("library runner did not reach its target in time")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from adapters.bootstrap import Container
@@ -31,29 +31,30 @@ class Numbering:
         return start
 
 
-def save_batch(app: LedgerApplication, numbers: Numbering, size: int) -> tuple[int, float]:
-    """One ``record()`` of ``size`` one-event aggregates: (position, seconds in the save)."""
+def save_batch(app: LedgerApplication, numbers: Numbering, size: int) -> tuple[int, float, float]:
+    """One ``record()`` of ``size`` one-event aggregates: (position, save start, save end)."""
     start = numbers.take(size)
     with app.command(actor="bench", tenant_id=f"t{start % TENANTS}"):
         aggregates = items(start, size)
         began = time.perf_counter()
         position = app.record(*aggregates)
-    return position, time.perf_counter() - began
+    return position, began, time.perf_counter()
 
 
 def append_rounds(app: LedgerApplication, numbers: Numbering, batch: int, events: int,
-                  rounds: int, progress: Progress) -> list[float]:
-    """Events/s of each round; only the saves are timed, not building the aggregates."""
-    saves = max(rounds, events // batch)
+                  rounds: int, progress: Progress) -> tuple[list[float], int]:
+    """Events/s of each round and the events saved; only the saves are timed."""
+    saves = max(rounds, -(-events // batch))
     per_round = [saves // rounds + (1 if r < saves % rounds else 0) for r in range(rounds)]
     rates = []
     for count in per_round:
         spent = 0.0
         for _ in range(count):
-            spent += save_batch(app, numbers, batch)[1]
+            _, began, ended = save_batch(app, numbers, batch)
+            spent += ended - began
             progress(batch)
         rates.append(count * batch / spent)
-    return rates
+    return rates, saves * batch
 
 
 def _paged_runner(container: Container, projection: Projection[Any]) -> ProjectionRunner:
@@ -81,8 +82,8 @@ def paged_catch_up(container: Container, kind: str, stop: int, run: int,
     return stop / seconds
 
 
-def library_rate(container: Container, events: int) -> float:
-    return events / library_catch_up(container.settings, events)
+def library_rate(container: Container, events: int, progress: Progress) -> float:
+    return events / library_catch_up(container.settings, events, progress)
 
 
 class CommitWatch:
@@ -114,11 +115,11 @@ def live_latency(reader: Container, writer: Container, samples: int, batch: int,
                  numbers: Numbering, progress: Progress) -> list[float]:
     """Seconds from the start of a save to the live event_stats runner committing it.
 
+    The registered view must be caught up first, so each sample starts from an idle runner.
     ``reader`` runs the projections (``start_projections``: WakeHub, and on PostgreSQL
     LISTEN/NOTIFY). When ``writer`` is another container nothing wakes the reader in
     process, so the figure is the NOTIFY path (or the poll, on SQLite).
     """
-    reader.runner("event_stats", leader=False).catch_up()  # start idle, not behind
     reader.start_projections(["event_stats"])
     runner = reader.runners["event_stats"]
     watch = CommitWatch(runner.on_commit)
@@ -126,8 +127,7 @@ def live_latency(reader: Container, writer: Container, samples: int, batch: int,
     time.sleep(0.2)  # let the runner take its lock and the listener LISTEN
     out = []
     for _ in range(samples):
-        began = time.perf_counter()
-        position, _ = save_batch(writer.tenancy, numbers, batch)
+        position, began, _ = save_batch(writer.tenancy, numbers, batch)
         out.append(watch.committed_at(position) - began)
         progress(1)
         time.sleep(0.01)  # an idle runner between saves, as in a live system
@@ -143,6 +143,3 @@ def percentile(values: list[float], pct: float) -> float:
 def best_median(rates: list[float]) -> tuple[float, float]:
     return max(rates), statistics.median(rates)
 
-
-def positions_of(container: Container) -> Mapping[str, int]:
-    return {name: app.max_position() for name, app in container.applications.items()}

@@ -24,6 +24,13 @@ def pg_admin_url() -> str:
     return os.environ.get("LEDGERMAIL_BENCH_DATABASE_URL") or DEFAULT_PG_URL
 
 
+def redact(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")))
+
+
 def pg_problem(url: str) -> str | None:
     """None if PostgreSQL answers at ``url``, else why not (the run skips that backend)."""
     try:

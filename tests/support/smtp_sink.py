@@ -70,7 +70,9 @@ class Received:
 
     @property
     def message(self) -> email.message.EmailMessage:
-        return email.message_from_bytes(self.data, policy=email.policy.default)  # type: ignore[return-value]
+        """``data`` parsed, with the wire's CRLF turned into newlines so bodies compare simply."""
+        text = self.data.replace(b"\r\n", b"\n")
+        return email.message_from_bytes(text, policy=email.policy.default)  # type: ignore[return-value]
 
 
 @dataclass(eq=False)
