@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from adapters.clock import DatabaseClock
+from adapters.event_index import EventStoreIndex
 from adapters.leader import FileLock, LeaderLock, PostgresAdvisoryLock
 from adapters.persistence import application_env
 from adapters.registry import PROJECTIONS
@@ -19,6 +20,7 @@ from adapters.sqldb import PostgresDatabase, SqliteDatabase
 from adapters.wake import PostgresListener, WakeHub
 from application.base import LedgerApplication, SystemClock
 from application.ports import Clock
+from application.sending.app import SendingApplication
 from application.tenancy import TenancyApplication
 from projections.base import Projection, View
 
@@ -50,7 +52,9 @@ class Container:
                 self.fake_clock.create()
         self.clock: Clock = clock or self.fake_clock or SystemClock()
         self.tenancy = TenancyApplication(env, self.secret_box, self.clock)
-        self.applications: dict[str, LedgerApplication] = {"tenancy": self.tenancy}
+        self.sending = SendingApplication(env, self.secret_box, EventStoreIndex(self.db, "sending"),
+                                          self.clock)
+        self.applications: dict[str, LedgerApplication] = {"tenancy": self.tenancy, "sending": self.sending}
         for app in self.applications.values():
             app.listeners.append(self.hub.wake)
         self.projections: dict[str, Projection[Any]] = {
