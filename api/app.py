@@ -12,6 +12,7 @@ from api.controllers.accounts import AccountsController
 from api.controllers.command_log import CommandLogController
 from api.controllers.commands import CommandsController
 from api.controllers.instance import InstanceController
+from api.controllers.messages import MessagesController
 from api.controllers.service import VERSION, ServiceController
 from api.controllers.tenants import TenantsController
 from api.controllers.testing import TestClockController
@@ -20,7 +21,7 @@ from api.middleware import request_id_middleware
 from api.recording import command_log_middleware
 
 CONTROLLERS = [ServiceController, CommandsController, TenantsController, AccountsController,
-               InstanceController, CommandLogController]
+               InstanceController, CommandLogController, MessagesController]
 
 
 def create_app(container: Container) -> Litestar:

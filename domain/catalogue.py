@@ -11,6 +11,7 @@ from types import ModuleType
 
 import domain.command_entry
 import domain.instance
+import domain.sending.cleanup
 import domain.sending.message
 import domain.tenancy.account
 import domain.tenancy.tenant
@@ -24,6 +25,7 @@ AGGREGATE_MODULES: tuple[ModuleType, ...] = (
     domain.tenancy.tenant,
     domain.tenancy.account,
     domain.sending.message,
+    domain.sending.cleanup,
 )
 
 TEST_PREFIX = "Test."  # topics the test suite registers for its probe aggregates

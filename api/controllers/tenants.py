@@ -8,6 +8,7 @@ import msgspec
 from litestar import Controller, Request, delete, get, post, put
 from litestar.params import FromPath, FromQuery
 
+from adapters.operations import delete_tenant
 from api.auth import admin_only, caller_of, path_tenant
 from api.body import decode_body
 from api.calls import container_of, in_thread, meta_of, settle
@@ -93,13 +94,11 @@ class TenantsController(Controller):
             guards=[admin_only, path_tenant], status_code=200)
     async def delete_tenant(self, request: Request[Any, Any, Any], id: FromPath[str]) -> TenantDeleted:
         tenant_id = id
-        container = container_of(request)
         await tenant_row(request, tenant_id)
-        accounts = await in_thread(container.projections["accounts"].view.list, tenant_id)
-        position = await in_thread(container.tenancy.delete_tenant, tenant_id,
-                                   [a.account_id for a in accounts], meta_of(request))
+        cancelled, position = await in_thread(delete_tenant, container_of(request), tenant_id,
+                                              meta_of(request))
         await settle(request, position, ["tenants", "accounts"])
-        return TenantDeleted(ok=True, cancelled=0)
+        return TenantDeleted(ok=True, cancelled=cancelled)
 
     @post("/tenant/{id:str}/api-key", operation_id="IssueTenantKey",
           summary="Issue a new key (the old one stops working)", guards=[admin_only, path_tenant],

@@ -18,6 +18,7 @@ from eventsourcing.application import AggregateNotFoundError
 from application.base import SYSTEM, CommandMeta, LedgerApplication
 from application.ports import Clock, SecretBox
 from domain.errors import AlreadySent, InProgress, RuleViolation
+from domain.sending.cleanup import Cleanup
 from domain.sending.content import Attachment, MessageContent
 from domain.sending.ids import message_uuid
 from domain.sending.message import Message
@@ -200,6 +201,17 @@ class SendingApplication(LedgerApplication):
             position = self.record(*cancelled)
         return CancelResult(removed=len(cancelled), not_found=not_found, not_removable=not_removable,
                             position=position)
+
+
+    # --- retention ------------------------------------------------------------------------
+    def cleanup_messages(self, tenant_id: str, cutoff_ts: float, message_pks: Sequence[str], *,
+                         automatic: bool, meta: CommandMeta = SYSTEM) -> tuple[int, int]:
+        """Record that these terminal messages leave the read models; (removed, position)."""
+        if not message_pks:
+            return 0, 0
+        with self.under(meta, tenant_id):
+            run = Cleanup.run(tenant_id, cutoff_ts, list(message_pks), automatic=automatic)
+            return len(message_pks), self.record(run)
 
 
 def _recordable(item: Rejection) -> bool:
