@@ -75,10 +75,17 @@ _PLAIN_INSERT = re.compile(
 _BATCH_MIN_ROWS = 16  # below this the column-type look-up costs more than it saves
 _TYPED = (bool, int, float, bytes)  # psycopg sends lists of these as typed arrays
 _COLUMN_TYPES = (
-    "SELECT a.attname, format_type(a.atttypid, NULL), t.typcategory "
+    "SELECT a.attname, n.nspname, t.typname, t.typcategory "
     "FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
+    "JOIN pg_namespace n ON n.oid = t.typnamespace "
     "WHERE a.attrelid = to_regclass(%s) AND a.attnum > 0 AND NOT a.attisdropped"
 )
+
+
+def _quoted(*names: str) -> str:
+    # Quoted, qualified type names carry no length: "bpchar" is any length, where the
+    # keyword spelling ``character`` would mean char(1) and truncate.
+    return ".".join('"' + n.replace('"', '""') + '"' for n in names)
 
 
 class _PostgresTx:
@@ -102,14 +109,17 @@ class _PostgresTx:
         if match is None:
             return False
         names = [c.strip().lower() for c in match["columns"].split(",")]
-        if len(names) != match["marks"].count("?") or any(len(r) != len(names) for r in rows):
+        if len(names) != match["marks"].count("?") or any(
+            not isinstance(r, tuple | list) or len(r) != len(names) for r in rows
+        ):
             return False
         columns = [list(c) for c in zip(*rows, strict=True)]
         kinds = [{type(v) for v in column if v is not None} for column in columns]
         if any(len(k) > 1 or (k and not k <= {str, *_TYPED}) for k in kinds):
             return False
         self._cur.execute(_COLUMN_TYPES, (match["table"],))
-        types = {name: (kind, category) for name, kind, category in self._cur.fetchall()}
+        types = {name: (_quoted(schema, kind), category)
+                 for name, schema, kind, category in self._cur.fetchall()}
         arrays = []
         for name, kind in zip(names, kinds, strict=True):
             if name not in types or types[name][1] == "A":

@@ -51,7 +51,8 @@ def test_the_command_log_records_accepted_and_refused_calls(live: Live) -> None:
     kb = live.create_tenant("beta")
     t0 = live.advance(10)
     assert live.call("POST", "/commands/suspend", ka).status_code == 200
-    assert live.call("POST", "/account", ka, json={"id": "a2", "host": "h", "smtp_port": 25}).status_code == 422
+    bad_account = {"id": "a2", "host": "h", "smtp_port": 25}
+    assert live.call("POST", "/account", ka, json=bad_account).status_code == 422
     assert live.call("PUT", "/tenant/acme", kb, json={"name": "x"}).status_code == 403
     page = live.admin("GET", f"/command-log?tenant_id=acme&since_ts={t0}").json()
     assert page["total"] == 3
