@@ -9,6 +9,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from adapters.clock import DatabaseClock
+from adapters.dispatch_loader import EventTableMessages
+from adapters.dispatch_mime import build_message
+from adapters.dispatch_store import SqlDispatchStore
 from adapters.event_index import EventStoreIndex
 from adapters.leader import FileLock, LeaderLock, PostgresAdvisoryLock
 from adapters.persistence import application_env
@@ -16,11 +19,14 @@ from adapters.registry import PROJECTIONS
 from adapters.runner import ProjectionRunner, Source
 from adapters.secrets import CryptoSecretBox, load_or_create_key
 from adapters.settings import Settings
+from adapters.smtp import AioSmtpTransport
 from adapters.sqldb import PostgresDatabase, SqliteDatabase
 from adapters.wake import PostgresListener, WakeHub
 from application.base import LedgerApplication, SystemClock
 from application.ports import Clock
 from application.sending.app import SendingApplication
+from application.sending.dispatcher import Dispatcher, DispatcherOptions
+from application.sending.ports import SmtpTransport
 from application.tenancy import TenancyApplication
 from projections.base import Projection, View
 
@@ -63,6 +69,11 @@ class Container:
         if create_tables:
             for projection in self.projections.values():
                 projection.view.create()
+        # dispatch coordination state: created by migrate, never rebuilt (ADR 0007)
+        self.dispatch_store = SqlDispatchStore(self.db)
+        if create_tables:
+            self.dispatch_store.create()
+        self.dispatchers: list[Dispatcher] = []
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._listener: PostgresListener | None = None
@@ -95,15 +106,34 @@ class Container:
         with self._positions:
             self._positions.notify_all()
 
-    def start_projections(self, names: list[str] | None = None) -> None:
+    def _listen(self) -> None:
+        """On PostgreSQL, NOTIFYs of other processes' appends wake runners and dispatchers."""
         if isinstance(self.db, PostgresDatabase) and self._listener is None:
             channels = [f"{n}_events" for n in self.applications]
             self._listener = PostgresListener(self.db.connect_kwargs, channels, self.hub)
             self._listener.start()
+
+    def start_projections(self, names: list[str] | None = None) -> None:
+        self._listen()
         for name in names or list(self.projections):
             runner = self.runner(name)
             self.runners[name] = runner
             self._threads.append(runner.start(self._stop))
+
+    def start_dispatcher(self, *, worker_id: str | None = None, transport: SmtpTransport | None = None,
+                         options: DispatcherOptions | None = None) -> Dispatcher:
+        """A dispatcher in its own thread with its own event loop and SMTP pool; stops in close()."""
+        self._listen()
+        if transport is None:
+            pool_size = self.tenancy.instance_config().smtp.pool_size_per_key
+            transport = AioSmtpTransport(pool_size_per_key=pool_size)
+        dispatcher = Dispatcher(self.sending, self.tenancy, self.dispatch_store, transport, build_message,
+                                self.clock, worker_id or self.settings.worker_id, options,
+                                secret_box=self.secret_box, waker=self.hub,
+                                loader=EventTableMessages(self.db, self.sending.mapper))
+        self.dispatchers.append(dispatcher)
+        self._threads.append(dispatcher.start(self._stop))
+        return dispatcher
 
     # --- read-your-writes ------------------------------------------------------------
     def wait_for(self, positions: Mapping[str, int], views: list[str] | None = None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from projections.base import Projection
 from projections.event_stats import EventStatsProjection
+from projections.sending import MessagesProjection, SendMetricsProjection
 from projections.tenancy.accounts import AccountsProjection
 from projections.tenancy.command_log import CommandLogProjection
 from projections.tenancy.instance import InstanceProjection
@@ -12,5 +13,5 @@ from projections.tenancy.tenants import TenantsProjection
 PROJECTIONS: dict[str, type[Projection]] = {  # type: ignore[type-arg]
     cls.VIEW.NAME: cls
     for cls in (EventStatsProjection, InstanceProjection, TenantsProjection, AccountsProjection,
-                CommandLogProjection)
+                CommandLogProjection, MessagesProjection, SendMetricsProjection)
 }

@@ -53,6 +53,8 @@ class AioSmtpTransport:
         return self._pool.stats
 
     async def send(self, target: SmtpTarget, envelope: SmtpEnvelope, *, timeout: float) -> SmtpResult:
+        if not envelope.rcpt_to:
+            raise SmtpSendError(AttemptFailure(kind="other", text="no recipients to send to"))
         scope = asyncio.timeout(timeout)
         lease: Lease | None = None
         try:
@@ -63,7 +65,11 @@ class AioSmtpTransport:
             # A refused transaction leaves a healthy session behind; an open that failed
             # (no lease yet) or a pool wait that timed out leaves nothing to keep.
             if lease is not None:
-                self._pool.release(lease, reusable=await self._reset(lease.smtp))
+                reusable = False
+                try:
+                    reusable = await self._reset(lease.smtp)
+                finally:
+                    self._pool.release(lease, reusable=reusable)
             if isinstance(exc, SmtpSendError):
                 raise
             raise SmtpSendError(describe_failure(exc, target)) from exc

@@ -80,9 +80,10 @@ class SmtpPool:
         try:
             lease = await self._take_idle(pool)
             if lease is None:
+                generation = pool.generation  # a discard while we open must still win
                 smtp = await self._open(target)
                 self.stats.opened += 1
-                lease = Lease(smtp, key, target.ttl, pool.generation)
+                lease = Lease(smtp, key, target.ttl, generation)
             lease.ttl = target.ttl
             return lease
         except BaseException:
@@ -92,7 +93,12 @@ class SmtpPool:
     async def _take_idle(self, pool: _KeyPool) -> Lease | None:
         while pool.idle:
             lease = pool.idle.pop()
-            if await self._still_alive(lease):
+            try:
+                alive = await self._still_alive(lease)
+            except BaseException:  # cancelled mid-NOOP: the session is in an unknown state
+                self._close(lease)
+                raise
+            if alive:
                 self.stats.reused += 1
                 return lease
             self._close(lease)
@@ -160,15 +166,21 @@ class SmtpPool:
 
     async def _quit_all(self, leases: list[Lease]) -> None:
         await asyncio.gather(*(self._quit(lease) for lease in leases))
+        await asyncio.sleep(0)  # let the aborted sockets' close callbacks run before we return
 
     async def _quit(self, lease: Lease) -> None:
+        transport = lease.smtp.transport  # quit() forgets it after its own graceful close
         try:
             if lease.smtp.is_connected:
                 await lease.smtp.quit(timeout=self._noop_timeout)
         except (aiosmtplib.SMTPException, OSError, TimeoutError):
             pass  # the server went first; closing below is all that is left to do
-        self._close(lease)
+        self._close(lease, transport)
 
-    def _close(self, lease: Lease) -> None:
+    def _close(self, lease: Lease, transport: asyncio.BaseTransport | None = None) -> None:
+        # Abort, not close: a TLS close waits for close_notify round trips and, at shutdown,
+        # would leave the socket to the garbage collector once the loop is gone.
+        for each in {transport, lease.smtp.transport} - {None}:
+            each.abort()  # type: ignore[union-attr]
         lease.smtp.close()
         self.stats.closed += 1

@@ -6,6 +6,7 @@ import logging
 import threading
 
 import uvicorn
+from eventsourcing.persistence import IntegrityError
 
 from adapters.bootstrap import bootstrap, migrate
 from adapters.settings import Settings
@@ -16,21 +17,32 @@ log = logging.getLogger("ledgermail")
 def _announce_admin_token(container) -> None:  # type: ignore[no-untyped-def]
     if container.settings.admin_token:
         return
-    token = container.tenancy.issue_admin_token(replace=False)
+    try:
+        token = container.tenancy.issue_admin_token(replace=False)
+    except IntegrityError:  # another process started at the same moment and made (and printed) it
+        return
     if token is not None:
         print(f"ledgermail: admin token (shown once): {token}", flush=True)
 
 
+ROLES = ("project", "dispatch")
+
+
 def serve(settings: Settings, *, http: bool, workers: bool, migrate_first: bool,
           roles: list[str] | None = None) -> int:
+    """``roles``: which background parts run when ``workers`` is set (default: all of ROLES)."""
     if migrate_first:
         migrate(settings)
+    roles = sorted(set(roles or ROLES))
     container = bootstrap(settings)
     try:
         container.tenancy.initialise_instance()
-        _announce_admin_token(container)
-        if workers:
+        if http:  # the token is for API callers: the process that serves them shows it
+            _announce_admin_token(container)
+        if workers and "project" in roles:
             container.start_projections()
+        if workers and "dispatch" in roles:
+            container.start_dispatcher()
         if http:
             from api.app import create_app
 
@@ -44,7 +56,7 @@ def serve(settings: Settings, *, http: bool, workers: bool, migrate_first: bool,
 
             stop = threading.Event()
             install_stop_signals(stop)
-            print(f"ledgermail: worker running roles {roles or ['project']} ({settings.backend})",
+            print(f"ledgermail: worker {settings.worker_id} running roles {roles} ({settings.backend})",
                   flush=True)
             stop.wait()
     finally:

@@ -1,12 +1,18 @@
-"""The ports the dispatcher sends through; ``adapters.smtp`` implements ``SmtpTransport``."""
+"""The ports the dispatcher works through: ``adapters.smtp`` implements ``SmtpTransport``,
+``adapters.dispatch_store`` the ``ClaimStore``, ``adapters.dispatch_mime`` the ``MimeBuilder``."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection, Sequence
 from typing import Protocol
+from uuid import UUID
 
 import msgspec
 
+from domain.sending.content import MessageContent
 from domain.sending.failure import AttemptFailure
+from domain.sending.limits import Limit
+from domain.sending.message import Message
 
 
 class SmtpTarget(msgspec.Struct, frozen=True):
@@ -73,4 +79,101 @@ class SmtpTransport(Protocol):
 
     async def close(self) -> None:
         """QUIT every pooled connection (shutdown)."""
+        ...
+
+
+# --- dispatch: claims, leases and rate windows (ADR 0007) ---------------------------------
+
+
+class DispatchLimits(msgspec.Struct, frozen=True):
+    """What the claim needs to know about one account: how many it may take at once and the
+    rate limits of the account and of its tenant (``domain.sending.limits.Limit``)."""
+
+    batch_size: int = 50
+    max_concurrency: int = 3
+    limits: tuple[Limit, ...] = ()
+
+
+class Claim(msgspec.Struct, frozen=True):
+    """A message this worker holds a live lease on until ``lease_until``."""
+
+    pk: str
+    tenant_id: str
+    account_id: str
+    lease_until: float
+    claimed_ts: float
+
+
+class RateLimited(msgspec.Struct, frozen=True):
+    """A ready message a full window stopped at claim time: ``until`` is set for a deferral
+    (the latest next boundary of the exceeded windows), None for a rejection."""
+
+    pk: str
+    tenant_id: str
+    account_id: str
+    until: float | None
+    reason: str  # which limits, e.g. "account:acme/smtp1 minute 2"
+
+
+class ClaimBatch(msgspec.Struct, frozen=True):
+    claimed: list[Claim]
+    deferred: list[RateLimited]
+    rejected: list[RateLimited]
+
+    @property
+    def empty(self) -> bool:
+        return not (self.claimed or self.deferred or self.rejected)
+
+
+class Finished(msgspec.Struct, frozen=True):
+    """The end of one claim: ``sent`` counts it in its rate windows; anything else only
+    releases the lease (a failure, a deferral, a skipped or discarded attempt)."""
+
+    pk: str
+    claimed_ts: float  # which lease: the same worker may hold a newer one on the same message
+    sent: bool
+
+
+class ClaimStore(Protocol):
+    """Shared dispatch state: leases, closed limiters and rate windows (adapters.dispatch_store)."""
+
+    def claim(self, now: float, worker_id: str, lease_seconds: float, priorities: Sequence[int],
+              limits_of: Callable[[str, str], DispatchLimits], max_total: int) -> ClaimBatch:
+        """In one transaction: take ready messages in queue order, cut per account, reserve
+        rate-limit slots and lease the ones that fit (spec proxy.md §6.2, §7)."""
+        ...
+
+    def finish(self, worker_id: str, outcomes: Sequence[Finished]) -> None:
+        """In one transaction: release this worker's leases and count the sent ones."""
+        ...
+
+    def purge(self, now: float) -> None:
+        """Forget expired leases and windows no limit can ask about any more."""
+        ...
+
+
+class MessageLoader(Protocol):
+    """Many messages from the write model at once (``SendingApplication.get_messages`` reads
+    them one by one; ``adapters.dispatch_loader`` in one query)."""
+
+    def get_messages(self, pks: Sequence[UUID]) -> list[Message]: ...
+
+
+class SuppressionList(Protocol):
+    def suppressed(self, tenant_id: str, addresses: Collection[str]) -> set[str]:
+        """The lower-cased addresses of ``addresses`` the tenant suppresses."""
+        ...
+
+
+class NoSuppressions:
+    """Until the reputation context exists nothing is suppressed."""
+
+    def suppressed(self, tenant_id: str, addresses: Collection[str]) -> set[str]:
+        return set()
+
+
+class MimeBuilder(Protocol):
+    def __call__(self, content: MessageContent, *, message_id: str, date: str, pk: UUID) -> bytes:
+        """The whole RFC 5322 message (``date``: the Date header of the first attempt).
+        Raises any exception when it cannot be built: the message fails ``build_failed``."""
         ...

@@ -173,6 +173,7 @@ def stores_for(args: argparse.Namespace) -> list[tuple[str, AbstractContextManag
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(argv)
     plan = plan_of(args)
+    load_at_start = stores.load_average()  # other work on the machine skews the figures
     figures: list[Figure] = []
     for backend, store in stores_for(args):
         figures += run_backend(backend, store, plan)
@@ -188,7 +189,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         command = shlex.join([".venv/bin/python", "-m", "scripts.bench.eventstore",
                               *(sys.argv[1:] if argv is None else argv)])
         section = report.markdown_section(
-            figures, stores.machine(args.pg_url if used_pg else None), command,
+            figures, stores.machine(args.pg_url if used_pg else None, load_at_start), command,
             time.strftime("%Y-%m-%d %H:%M %Z"), notes)
         report.write_section(out, section)
         print(f"wrote {out}")

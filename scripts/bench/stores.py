@@ -96,9 +96,14 @@ def _pg_version(admin_url: str | None) -> str:
     return f"PostgreSQL {row[0]}" if row else "unknown"
 
 
-def machine(admin_url: str | None) -> dict[str, str]:
+def load_average() -> str:
+    return " / ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
+def machine(admin_url: str | None, load_at_start: str) -> dict[str, str]:
     """What the figures were measured on: they mean little without it."""
     return {
+        "load average 1/5/15 min, start -> end": f"{load_at_start} -> {load_average()}",
         "cores (nproc)": str(len(os.sched_getaffinity(0))),
         "CPU": _cpu_model(),
         "RAM": _ram(),

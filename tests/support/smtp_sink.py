@@ -134,6 +134,7 @@ class SmtpSink:
         for protocol in list(self._protocols):
             if protocol.transport is not None:
                 protocol.transport.abort()
+        await asyncio.sleep(0)  # the aborts close their sockets on the next loop iteration
 
     @property
     def host(self) -> str:

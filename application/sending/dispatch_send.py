@@ -1,0 +1,106 @@
+"""One attempt's pipeline, from a started attempt to its outcome (spec proxy.md §6.3).
+
+Account gone -> ``account_not_found``; suppressed recipients dropped (none left ->
+``recipient_suppressed``); MIME built (``build_failed``); then one SMTP transaction through
+the pooled transport under the attempt's hard deadline. Nothing is recorded here: the
+outcome goes back to the dispatcher, which saves outcomes in batches.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import NamedTuple
+
+from application.ports import SecretBox
+from application.sending.dispatch_attempts import InFlight
+from application.sending.dispatch_settings import CycleSettings
+from application.sending.ports import (
+    MimeBuilder,
+    SmtpEnvelope,
+    SmtpSendError,
+    SmtpTarget,
+    SmtpTransport,
+    SuppressionList,
+)
+from domain.sending.addresses import envelope_addresses, parse_mailbox
+from domain.sending.classify import ErrorCode
+from domain.sending.failure import AttemptFailure
+from domain.sending.verp import verp_address
+from domain.tenancy.account import Account
+
+log = logging.getLogger(__name__)
+
+
+class Outcome(NamedTuple):
+    """What happened to one attempt: exactly one of ``reply`` (sent), ``failure`` (an SMTP or
+    network failure, classified by the domain) or ``error_code`` (a pipeline failure)."""
+
+    flight: InFlight
+    reply: str | None = None
+    failure: AttemptFailure | None = None
+    error_code: ErrorCode | None = None
+    error: str = ""
+    refused: dict[str, tuple[int, str]] = {}  # never mutated: a shared default is safe
+    suppressed: tuple[str, ...] = ()
+
+
+class AttemptPipeline:
+    def __init__(self, transport: SmtpTransport, build: MimeBuilder, suppressions: SuppressionList,
+                 secret_box: SecretBox, sends: asyncio.Semaphore) -> None:
+        self.transport = transport
+        self.build = build
+        self.suppressions = suppressions
+        self.secret_box = secret_box
+        self.sends = sends
+
+    async def run(self, flight: InFlight, settings: CycleSettings) -> Outcome:
+        """Never raises: anything unexpected is a temporary failure (spec §6.4 rule 9)."""
+        loop = asyncio.get_running_loop()
+        try:
+            async with asyncio.timeout_at(flight.deadline):
+                async with self.sends:
+                    return await self._attempt(flight, settings, flight.deadline - loop.time())
+        except TimeoutError:
+            text = "aborted at deadline: the attempt outlived its lease"
+            return Outcome(flight, failure=AttemptFailure(kind="network", text=text))
+        except Exception as exc:  # a bug or an unexpected library error must not lose the lease
+            log.exception("dispatch: attempt of %s failed unexpectedly", flight.message.id)
+            return Outcome(flight, failure=AttemptFailure(kind="other", text=f"internal error: {exc}"))
+
+    async def _attempt(self, flight: InFlight, settings: CycleSettings, timeout: float) -> Outcome:
+        message, claim = flight.message, flight.claim
+        account = await asyncio.to_thread(settings.account, claim.tenant_id, claim.account_id)
+        if account is None:
+            return Outcome(flight, error_code="account_not_found",
+                           error=f"account {claim.account_id} not found")
+        content = message.content
+        assert content is not None and message.message_id is not None and message.date is not None
+        addresses = [parse_mailbox(a).addr_spec for a in (*content.to, *content.cc, *content.bcc)]
+        blocked = await asyncio.to_thread(self.suppressions.suppressed, claim.tenant_id, addresses)
+        return_path = settings.config.bounce.return_path
+        envelope = envelope_addresses(
+            content, suppressed=blocked,
+            verp_address=verp_address(return_path, message.id) if return_path else None)
+        suppressed = tuple(envelope.suppressed)
+        if not envelope.rcpt_to:
+            return Outcome(flight, error_code="recipient_suppressed", suppressed=suppressed,
+                           error=f"every recipient is suppressed: {', '.join(suppressed)}")
+        try:
+            data = self.build(content, message_id=message.message_id, date=message.date, pk=message.id)
+        except Exception as exc:
+            return Outcome(flight, error_code="build_failed", error=f"MIME build failed: {exc}")
+        target = self._target(account, settings.config.helo_name)
+        try:
+            result = await self.transport.send(
+                target, SmtpEnvelope(envelope.mail_from, envelope.rcpt_to, data), timeout=max(timeout, 0.001))
+        except SmtpSendError as exc:
+            return Outcome(flight, failure=exc.failure, refused=exc.refused, suppressed=suppressed)
+        return Outcome(flight, reply=result.reply, refused=result.refused, suppressed=suppressed)
+
+    def _target(self, account: Account, helo_name: str | None) -> SmtpTarget:
+        s = account.settings
+        # decrypted only now, and only in memory: the password never leaves this call's target
+        password = self.secret_box.decrypt(s.password) if s.password else None
+        return SmtpTarget(host=s.host, port=s.port, user=s.user, password=password, use_tls=s.use_tls,
+                          tls_verify=s.tls_verify, ttl=float(s.ttl), helo_name=helo_name)
