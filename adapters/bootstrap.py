@@ -74,6 +74,10 @@ class Container:
         if create_tables:
             self.dispatch_store.create()
         self.dispatchers: list[Dispatcher] = []
+        # Dispatchers wake on everything runners wake on, and also when the messages view
+        # commits: what they claim from has just changed (a queued message is ready now).
+        self.dispatch_hub = WakeHub()
+        self.hub.relay_to(self.dispatch_hub)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._listener: PostgresListener | None = None
@@ -102,9 +106,11 @@ class Container:
             on_commit=self._committed,
         )
 
-    def _committed(self, _view: str, _positions: dict[str, int]) -> None:
+    def _committed(self, view: str, _positions: dict[str, int]) -> None:
         with self._positions:
             self._positions.notify_all()
+        if view == "messages":
+            self.dispatch_hub.wake()
 
     def _listen(self) -> None:
         """On PostgreSQL, NOTIFYs of other processes' appends wake runners and dispatchers."""
@@ -129,7 +135,7 @@ class Container:
             transport = AioSmtpTransport(pool_size_per_key=pool_size)
         dispatcher = Dispatcher(self.sending, self.tenancy, self.dispatch_store, transport, build_message,
                                 self.clock, worker_id or self.settings.worker_id, options,
-                                secret_box=self.secret_box, waker=self.hub,
+                                secret_box=self.secret_box, waker=self.dispatch_hub,
                                 loader=EventTableMessages(self.db, self.sending.mapper))
         self.dispatchers.append(dispatcher)
         self._threads.append(dispatcher.start(self._stop))

@@ -20,11 +20,18 @@ class WakeHub:
     def __init__(self) -> None:
         self._cond = threading.Condition()
         self._generation = 0
+        self._relays: list[WakeHub] = []
+
+    def relay_to(self, other: WakeHub) -> None:
+        """Every wake-up of this hub wakes ``other`` too (which may also be woken alone)."""
+        self._relays.append(other)
 
     def wake(self, *_: Any) -> None:
         with self._cond:
             self._generation += 1
             self._cond.notify_all()
+        for other in self._relays:
+            other.wake()
 
     def generation(self) -> int:
         with self._cond:

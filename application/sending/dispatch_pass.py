@@ -40,7 +40,9 @@ class DispatchPass:
     async def run(self) -> int:
         """Returns how many claims (attempts and rate-limit verdicts) the pass processed."""
         while True:
-            if self.claim_more and not self._stop.is_set() and len(self.attempts) <= self.depth // 2:
+            if self._stop.is_set():
+                self.claim_more = False  # shutting down: finish what is in flight, take nothing new
+            if self.claim_more and len(self.attempts) <= self.depth // 2:
                 processed, flights = await self._claim(self.depth - len(self.attempts))
                 self.processed += processed
                 self.claim_more = processed > 0

@@ -36,7 +36,9 @@ from application.sending.ports import (
 )
 
 log = logging.getLogger(__name__)
-PASSES: tuple[tuple[int, ...], ...] = ((0,), (1, 2, 3))
+# The second pass takes priority 0 too (first, by queue order): an immediate message that
+# became ready after the first pass ended must still go before the others.
+PASSES: tuple[tuple[int, ...], ...] = ((0,), (0, 1, 2, 3))
 DEADLINE_MARGIN = 30.0  # an attempt must end this long before its lease does (spec §6.2)
 
 
@@ -51,7 +53,7 @@ class Waker(Protocol):
 class DispatcherOptions(msgspec.Struct, frozen=True, kw_only=True):
     flush_seconds: float = 0.05  # an outcome waits at most this long for its batch save
     flush_size: int = 100
-    claim_size: int = 100  # most attempts in flight: a claim costs about the same for 1 or 100
+    claim_size: int = 200  # most attempts in flight: a claim costs about the same for 1 or 100
     depth_per_send: int = 2  # ... and at least this many per send slot, so the next batch is ready
     purge_every: float = 10.0  # seconds between purges of expired leases and old windows
     rand: Callable[[], float] = random.random  # the retry jitter's draw

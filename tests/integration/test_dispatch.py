@@ -106,5 +106,5 @@ def test_concurrency_per_account_is_bounded(rig: DispatchRig) -> None:
     assert rig.sink.connections <= 5
     order = [m.message["X-Ledgermail-Id"] for m in mails]
     expected = [str(rig.message(f"m{i}").id) for i in range(6)]
-    # pairs go out together; within and across pairs the queue order holds
-    assert [sorted(order[i:i + 2]) for i in (0, 2, 4)] == [sorted(expected[i:i + 2]) for i in (0, 2, 4)]
+    # claimed in queue order; two in flight at once may arrive either way round
+    assert all(abs(order.index(pk) - i) <= 1 for i, pk in enumerate(expected))

@@ -61,7 +61,8 @@ def test_temporary_failures_retry_on_schedule_with_the_same_headers(rig: Dispatc
     rig.queue(M("m1"))
     rig.start()
     first = rig.wait_status("m1", "deferred")
-    assert (first.deferred_until, first.retry_count, first.deferred_reason) == (t0 + 60, 1, "temporary_failure")
+    assert (first.deferred_until, first.retry_count, first.deferred_reason) == (
+        t0 + 60, 1, "temporary_failure")
     rig.advance(60)
     rig.wait_until_retry(first, 2)
     assert rig.message("m1").deferred_until == t0 + 60 + 300
@@ -127,3 +128,26 @@ def test_deleted_account_fails_its_messages(rig: DispatchRig) -> None:
     message = rig.wait_status("m16", "error")
     assert (message.error_code, message.attempts) == ("account_not_found", 1)
     assert rig.sink.messages == []
+
+
+def test_a_retry_hint_in_the_reply_sets_the_delay(rig: DispatchRig) -> None:
+    """Scenario 28: 451 4.7.1 Try again in 90 seconds -> deferred until t+90."""
+    rig.sink.reply("DATA", "451 4.7.1 Try again in 90 seconds")
+    t0 = rig.now()
+    rig.queue(M("m1"))
+    rig.start()
+    assert rig.wait_status("m1", "deferred").deferred_until == t0 + 90
+
+
+@pytest.mark.parametrize(("tls", "error_code"),
+                         [("starttls", "tls_certificate"), ("none", "tls_unavailable")])
+def test_tls_failures_are_permanent(settings: Settings, smtp_sink: Callable[..., SmtpSink], tls: str,
+                                    error_code: str) -> None:
+    """Scenario 29: use_tls to a certificate nobody trusts, or to a server without STARTTLS."""
+    with open_rig(settings, smtp_sink(tls=tls)) as rig:
+        rig.account(use_tls=True)
+        rig.queue(M("m1"))
+        rig.start()
+        message = rig.wait_status("m1", "error")
+        assert (message.error_code, message.attempts) == (error_code, 1)
+        assert rig.sink.messages == []

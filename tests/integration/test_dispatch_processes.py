@@ -18,7 +18,8 @@ from tests.support.smtp_sink import SmtpSink
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres]
 DAY = 86400
-CONFIG = {"dispatch": {"poll_interval_seconds": 0.1, "max_concurrent_sends": 20}}
+CONFIG = {"dispatch": {"poll_interval_seconds": 0.1, "max_concurrent_sends": 20},
+          "smtp": {"pool_size_per_key": 10}}
 
 
 @pytest.fixture
@@ -30,15 +31,16 @@ def pg_settings(pg_database: str, tmp_path: Path) -> Settings:
 @pytest.fixture
 def rig(pg_settings: Settings, smtp_sink: Callable[..., SmtpSink]) -> Iterator[DispatchRig]:
     with open_rig(pg_settings, smtp_sink(), config=CONFIG) as rig:
-        rig.account(max_concurrency=100, batch_size=100)
-        # only the view the dispatchers claim from: the processes are what is under test
-        rig.c.start_projections(["messages"])
+        rig.account(max_concurrency=500, batch_size=200)
         yield rig
 
 
 @pytest.fixture
 def workers(rig: DispatchRig, tmp_path: Path) -> Iterator[Workers]:
+    """The read models run in a process of their own, as in a split deployment: this one
+    only runs the SMTP sink, so the sink answers as fast as it can."""
     group = Workers(rig.c.settings, tmp_path)
+    group.start("projections", "project")
     yield group
     group.stop_all()
 
@@ -48,9 +50,17 @@ def queue_many(rig: DispatchRig, n: int) -> None:
         rig.queue(*[M(f"m{i}") for i in range(start, min(n, start + 1000))])
 
 
+def wait_for_view(rig: DispatchRig, workers: Workers, what: str, **wanted: int) -> None:
+    def reached() -> bool:
+        counts = view_counts(rig)
+        return all(counts[status] == n for status, n in wanted.items())
+    wait_until(reached, timeout=60, every=0.2, what=f"{what}; worker logs:\n{workers.logs()[-3000:]}")
+
+
 def view_counts(rig: DispatchRig) -> Counter[str]:
     with rig.c.db.transaction(write=False) as tx:
-        return Counter({s: int(n) for s, n in tx.execute("SELECT status, COUNT(*) FROM messages GROUP BY status")})
+        rows = tx.execute("SELECT status, COUNT(*) FROM messages GROUP BY status")
+    return Counter({status: int(n) for status, n in rows})
 
 
 def sent_in_windows(rig: DispatchRig) -> dict[float, int]:
@@ -66,16 +76,15 @@ def test_processes_deliver_each_message_once_within_the_limit(
     """5,000 messages, limit 2,500 a minute: exactly 2,500 in the first minute, the rest in the
     next, each message once, whatever the number of dispatchers."""
     t0 = rig.set_clock(rig.now() // DAY * DAY + 10 * 3600 + 5)
-    rig.account(max_concurrency=100, batch_size=100, limit_per_minute=2500)
+    rig.account(max_concurrency=500, batch_size=200, limit_per_minute=2500)
     queue_many(rig, 5000)
     for n in range(processes):
         workers.start(f"dispatch-{n}")
-    wait_until(lambda: view_counts(rig)["sent"] == 2500 and view_counts(rig)["deferred"] == 1,
-               timeout=60, what=f"2,500 sent and one deferral; {workers.logs()[-2000:]}")
+    wait_for_view(rig, workers, "2,500 sent and one deferral", sent=2500, deferred=1)
     assert len(rig.sink.messages) == 2500
     assert sent_in_windows(rig) == {t0 // 60 * 60: 2500}
     rig.set_clock(t0 // 60 * 60 + 60)
-    wait_until(lambda: view_counts(rig)["sent"] == 5000, timeout=60, what="5,000 sent")
+    wait_for_view(rig, workers, "5,000 sent", sent=5000)
     counts = Counter(rig.ids_at_sink())
     assert len(counts) == 5000 and set(counts.values()) == {1}
     assert sent_in_windows(rig) == {t0 // 60 * 60: 2500, t0 // 60 * 60 + 60: 2500}
@@ -93,7 +102,7 @@ def test_a_killed_dispatcher_loses_nothing(rig: DispatchRig, workers: Workers) -
     rig.sink.clear_script()
     rig.advance(301)  # past every lease of the dead process
     workers.start("heir")
-    wait_until(lambda: view_counts(rig)["sent"] == 300, timeout=60, what="300 sent")
+    wait_for_view(rig, workers, "300 sent", sent=300)
     copies: dict[str, set[tuple[str, str]]] = {}
     for mail in rig.sink.messages:
         headers = mail.message

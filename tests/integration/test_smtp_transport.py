@@ -18,6 +18,7 @@ from tests.support.smtp_sink import SmtpSink
 pytestmark = pytest.mark.integration
 
 GOOD, BAD = "u@dest.test", "bad@dest.test"
+SLOW = 30.0  # deadlines these tests do not test: only a hung run should ever reach them
 
 
 def run(scenario: Callable[[AioSmtpTransport], Awaitable[Any]], **options: Any) -> Any:
@@ -25,7 +26,7 @@ def run(scenario: Callable[[AioSmtpTransport], Awaitable[Any]], **options: Any) 
     async def main() -> Any:
         transport = AioSmtpTransport(**options)
         try:
-            return await asyncio.wait_for(scenario(transport), 10)
+            return await asyncio.wait_for(scenario(transport), 4 * SLOW)
         finally:
             await transport.close()
     return asyncio.run(main())
@@ -44,7 +45,7 @@ def envelope(subject: str = "s", to: tuple[str, ...] = (GOOD,)) -> SmtpEnvelope:
     return SmtpEnvelope(mail_from="a@acme.test", rcpt_to=list(to), data=msg.as_bytes())
 
 
-async def failure_of(transport: AioSmtpTransport, tgt: SmtpTarget, timeout: float = 5.0) -> SmtpSendError:
+async def failure_of(transport: AioSmtpTransport, tgt: SmtpTarget, timeout: float = SLOW) -> SmtpSendError:
     with pytest.raises(SmtpSendError) as caught:
         await transport.send(tgt, envelope(), timeout=timeout)
     return caught.value
@@ -68,7 +69,7 @@ class FakeClock:
 
 def test_delivers_with_headers_intact(smtp_sink):
     sink = smtp_sink()
-    result = run(lambda t: t.send(target(sink), envelope("hello"), timeout=5))
+    result = run(lambda t: t.send(target(sink), envelope("hello"), timeout=SLOW))
     assert result.accepted == [GOOD] and result.refused == {}
     assert result.reply.startswith("250 2.0.0")
     got = sink.wait_for_messages(1)[0]
@@ -86,7 +87,7 @@ def test_sequential_sends_share_one_connection(smtp_sink):
 
     async def scenario(t: AioSmtpTransport):
         for n in range(5):
-            await t.send(target(sink), envelope(f"m{n}"), timeout=5)
+            await t.send(target(sink), envelope(f"m{n}"), timeout=SLOW)
         return t.stats
 
     stats = run(scenario)
@@ -99,7 +100,7 @@ def test_concurrent_sends_stay_within_pool_size(smtp_sink):
     release = sink.stall("DATA", times=None)
 
     async def scenario(t: AioSmtpTransport):
-        sends = [asyncio.create_task(t.send(target(sink), envelope(f"m{n}"), timeout=5)) for n in range(6)]
+        sends = [asyncio.create_task(t.send(target(sink), envelope(f"m{n}"), timeout=SLOW)) for n in range(6)]
         await asyncio.to_thread(sink.wait_for_stalled, 2)
         open_while_held = sink.open_connections
         release.set()
@@ -116,7 +117,7 @@ def test_waiting_past_pool_wait_is_a_network_failure(smtp_sink):
     release = sink.stall("DATA")
 
     async def scenario(t: AioSmtpTransport):
-        first = asyncio.create_task(t.send(target(sink), envelope(), timeout=5))
+        first = asyncio.create_task(t.send(target(sink), envelope(), timeout=SLOW))
         await asyncio.to_thread(sink.wait_for_stalled)
         try:
             return await failure_of(t, target(sink))
@@ -132,10 +133,10 @@ def test_idle_connection_gets_noop_and_is_replaced_when_dead(smtp_sink):
     sink = smtp_sink()
 
     async def scenario(t: AioSmtpTransport):
-        await t.send(target(sink), envelope("m1"), timeout=5)
-        await t.send(target(sink), envelope("m2"), timeout=5)  # NOOP, then reuse
+        await t.send(target(sink), envelope("m1"), timeout=SLOW)
+        await t.send(target(sink), envelope("m2"), timeout=SLOW)  # NOOP, then reuse
         sink.drop("NOOP")
-        await t.send(target(sink), envelope("m3"), timeout=5)  # NOOP fails: a fresh connection
+        await t.send(target(sink), envelope("m3"), timeout=SLOW)  # NOOP fails: a fresh connection
         return t.stats
 
     stats = run(scenario, noop_after_idle=0.0)
@@ -148,9 +149,9 @@ def test_idle_connection_expires_after_ttl(smtp_sink):
     sink, clock = smtp_sink(), FakeClock()
 
     async def scenario(t: AioSmtpTransport):
-        await t.send(target(sink, ttl=10), envelope(), timeout=5)
+        await t.send(target(sink, ttl=10), envelope(), timeout=SLOW)
         clock.now += 11
-        await t.send(target(sink, ttl=10), envelope(), timeout=5)
+        await t.send(target(sink, ttl=10), envelope(), timeout=SLOW)
         swept_fresh = await t.sweep()
         clock.now += 11
         return swept_fresh, await t.sweep()
@@ -165,12 +166,12 @@ def test_discard_closes_idle_and_in_use_connections(smtp_sink):
     release = sink.stall("DATA", times=1)
 
     async def scenario(t: AioSmtpTransport):
-        held = asyncio.create_task(t.send(target(sink), envelope(), timeout=5))
+        held = asyncio.create_task(t.send(target(sink), envelope(), timeout=SLOW))
         await asyncio.to_thread(sink.wait_for_stalled)
         await t.discard(target(sink))
         release.set()
         await held
-        await t.send(target(sink), envelope(), timeout=5)
+        await t.send(target(sink), envelope(), timeout=SLOW)
 
     run(scenario)
     assert len(sink.wait_for_messages(2)) == 2
@@ -179,7 +180,7 @@ def test_discard_closes_idle_and_in_use_connections(smtp_sink):
 
 def test_close_quits_every_connection(smtp_sink):
     sink = smtp_sink()
-    run(lambda t: t.send(target(sink), envelope(), timeout=5))
+    run(lambda t: t.send(target(sink), envelope(), timeout=SLOW))
     sink.wait_for_closed()
     assert sink.sessions[0].commands[-1] == "QUIT"
 
@@ -189,7 +190,7 @@ def test_close_quits_every_connection(smtp_sink):
 def test_one_refused_recipient_is_reported_and_the_rest_delivered(smtp_sink):
     sink = smtp_sink()
     sink.reply("RCPT", "550 5.1.1 user unknown", address=BAD, times=None)
-    result = run(lambda t: t.send(target(sink), envelope(to=(GOOD, BAD)), timeout=5))
+    result = run(lambda t: t.send(target(sink), envelope(to=(GOOD, BAD)), timeout=SLOW))
     assert result.accepted == [GOOD] and result.refused == {BAD: (550, "5.1.1 user unknown")}
     assert sink.wait_for_messages(1)[0].rcpt_to == [GOOD]
 
@@ -201,8 +202,8 @@ def test_all_recipients_refused_raises_the_first_refusal(smtp_sink):
 
     async def scenario(t: AioSmtpTransport):
         with pytest.raises(SmtpSendError) as caught:
-            await t.send(target(sink), envelope(to=(GOOD, BAD)), timeout=5)
-        await t.send(target(sink), envelope(), timeout=5)  # the session survived an RSET
+            await t.send(target(sink), envelope(to=(GOOD, BAD)), timeout=SLOW)
+        await t.send(target(sink), envelope(), timeout=SLOW)  # the session survived an RSET
         return caught.value
 
     error = run(scenario)
@@ -219,7 +220,7 @@ def test_temporary_reply_at_data_is_reported_with_its_code(smtp_sink):
 
     async def scenario(t: AioSmtpTransport):
         error = await failure_of(t, target(sink))
-        await t.send(target(sink), envelope(), timeout=5)
+        await t.send(target(sink), envelope(), timeout=SLOW)
         return error
 
     failure = run(scenario).failure
@@ -232,7 +233,7 @@ def test_auth_success_and_535(smtp_sink):
     sink = smtp_sink(auth=("user", "s3cret"), auth_required=True)
 
     async def scenario(t: AioSmtpTransport):
-        await t.send(target(sink, user="user", password="s3cret"), envelope(), timeout=5)
+        await t.send(target(sink, user="user", password="s3cret"), envelope(), timeout=SLOW)
         await t.discard(target(sink, user="user"))  # what an account update does; else it is reused
         return await failure_of(t, target(sink, user="user", password="wrong"))
 
@@ -246,7 +247,7 @@ def test_auth_success_and_535(smtp_sink):
 
 def test_user_without_password_does_not_log_in(smtp_sink):
     sink = smtp_sink()
-    run(lambda t: t.send(target(sink, user="user"), envelope(), timeout=5))
+    run(lambda t: t.send(target(sink, user="user"), envelope(), timeout=SLOW))
     assert "AUTH" not in sink.wait_for_messages(1)[0].session.commands
 
 
@@ -264,7 +265,7 @@ def test_dropped_connection_is_a_network_failure(smtp_sink):
 
     async def scenario(t: AioSmtpTransport):
         error = await failure_of(t, target(sink))
-        await t.send(target(sink), envelope(), timeout=5)
+        await t.send(target(sink), envelope(), timeout=SLOW)
         return error
 
     assert run(scenario).failure.kind == "network"
@@ -299,14 +300,14 @@ def test_starttls_with_self_signed_certificate_and_verification(smtp_sink):
 
 def test_starttls_without_verification_delivers(smtp_sink):
     sink = smtp_sink(tls="starttls")
-    run(lambda t: t.send(target(sink, use_tls=True, tls_verify=False), envelope(), timeout=5))
+    run(lambda t: t.send(target(sink, use_tls=True, tls_verify=False), envelope(), timeout=SLOW))
     session = sink.wait_for_messages(1)[0].session
     assert session.tls and session.commands[:3] == ["EHLO", "STARTTLS", "EHLO"]
 
 
 def test_starttls_with_a_trusted_ca_verifies(smtp_sink, smtp_sink_cert):
     sink = smtp_sink(tls="starttls")
-    run(lambda t: t.send(target(sink, use_tls=True), envelope(), timeout=5), cafile=smtp_sink_cert.cafile)
+    run(lambda t: t.send(target(sink, use_tls=True), envelope(), timeout=SLOW), cafile=smtp_sink_cert.cafile)
     assert sink.wait_for_messages(1)[0].session.tls
 
 
@@ -322,7 +323,7 @@ def test_implicit_tls(smtp_sink):
     tls = {"use_tls": True, "implicit_tls": True}
 
     async def scenario(t: AioSmtpTransport):
-        await t.send(target(sink, tls_verify=False, **tls), envelope(), timeout=5)
+        await t.send(target(sink, tls_verify=False, **tls), envelope(), timeout=SLOW)
         return await failure_of(t, target(sink, **tls))
 
     assert run(scenario).failure.kind == "tls_certificate"
@@ -332,6 +333,6 @@ def test_implicit_tls(smtp_sink):
 
 def test_plain_never_upgrades_even_when_starttls_is_offered(smtp_sink):
     sink = smtp_sink(tls="starttls")
-    run(lambda t: t.send(target(sink), envelope(), timeout=5))
+    run(lambda t: t.send(target(sink), envelope(), timeout=SLOW))
     session = sink.wait_for_messages(1)[0].session
     assert not session.tls and "STARTTLS" not in session.commands

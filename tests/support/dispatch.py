@@ -122,8 +122,11 @@ class DispatchRig:
     def wait_until_retry(self, message: Message, retry: int, timeout: float = 10.0) -> Message:
         """The message once it waits for retry number ``retry`` (deferred with that count)."""
         client_id = message.client_id
-        return wait_until(lambda: (m := self.message(client_id)).status == "deferred"  # type: ignore[no-any-return]
-                          and m.retry_count == retry and m, timeout, f"{client_id} deferred for retry {retry}")
+
+        def waiting() -> Message | None:
+            m = self.message(client_id)
+            return m if m.status == "deferred" and m.retry_count == retry else None
+        return wait_until(waiting, timeout, f"{client_id} deferred for retry {retry}")  # type: ignore[no-any-return]
 
     def wait_view(self, client_id: str, *statuses: str, timeout: float = 10.0,
                   tenant_id: str = "acme") -> Any:

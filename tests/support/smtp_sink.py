@@ -198,20 +198,20 @@ class SmtpSink:
 
     # waiting
 
-    def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0, what: str = "condition") -> None:
+    def wait_for(self, predicate: Callable[[], bool], timeout: float = 10.0, what: str = "condition") -> None:
         with self._cond:
             if not self._cond.wait_for(predicate, timeout):
                 raise AssertionError(f"SMTP sink: timed out after {timeout:g} s waiting for {what}")
 
-    def wait_for_messages(self, n: int, timeout: float = 5.0) -> list[Received]:
+    def wait_for_messages(self, n: int, timeout: float = 10.0) -> list[Received]:
         self.wait_for(lambda: len(self.messages) >= n, timeout, f"{n} message(s), have {len(self.messages)}")
         with self._cond:
             return list(self.messages)
 
-    def wait_for_stalled(self, n: int = 1, timeout: float = 5.0) -> None:
+    def wait_for_stalled(self, n: int = 1, timeout: float = 10.0) -> None:
         self.wait_for(lambda: self.stalled >= n, timeout, f"{n} stalled session(s)")
 
-    def wait_for_closed(self, timeout: float = 5.0) -> None:
+    def wait_for_closed(self, timeout: float = 10.0) -> None:
         self.wait_for(lambda: self._open == 0, timeout, "every connection closed")
 
     @property
