@@ -13,6 +13,7 @@ from adapters.dispatch_loader import EventTableMessages
 from adapters.dispatch_mime import build_message
 from adapters.dispatch_store import SqlDispatchStore
 from adapters.event_index import EventStoreIndex
+from adapters.heartbeat import Heartbeat
 from adapters.leader import FileLock, LeaderLock, PostgresAdvisoryLock
 from adapters.persistence import application_env
 from adapters.registry import PROJECTIONS
@@ -74,6 +75,9 @@ class Container:
         if create_tables:
             self.dispatch_store.create()
         self.dispatchers: list[Dispatcher] = []
+        self.heartbeat = Heartbeat(self.db, settings.worker_id, [])
+        if create_tables:
+            self.heartbeat.create()
         # Dispatchers wake on everything runners wake on, and also when the messages view
         # commits: what they claim from has just changed (a queued message is ready now).
         self.dispatch_hub = WakeHub()
@@ -140,6 +144,11 @@ class Container:
         self.dispatchers.append(dispatcher)
         self._threads.append(dispatcher.start(self._stop))
         return dispatcher
+
+    def start_heartbeat(self, roles: list[str]) -> None:
+        """Tell ``GET /status`` this process is alive and what it runs."""
+        self.heartbeat.roles = sorted(roles)
+        self.heartbeat.start(self._stop)
 
     # --- read-your-writes ------------------------------------------------------------
     def wait_for(self, positions: Mapping[str, int], views: list[str] | None = None,

@@ -43,6 +43,8 @@ def serve(settings: Settings, *, http: bool, workers: bool, migrate_first: bool,
             container.start_projections()
         if workers and "dispatch" in roles:
             container.start_dispatcher()
+        running = [r for r in roles if workers] + (["api"] if http else [])
+        container.start_heartbeat(running)
         if http:
             from api.app import create_app
 

@@ -62,6 +62,8 @@ class CommandsController(Controller):
         tenancy = container_of(request).tenancy
         command = tenancy.suspend if suspend else tenancy.activate
         tenant, position = await in_thread(command, tenant_id, batch_code, meta_of(request))
-        await settle(request, position, ["tenants"])
+        # the dispatcher reads holds from the messages view: once we answer, nothing held leaves
+        await settle(request, position, ["tenants", "messages"])
+        pending = await in_thread(container_of(request).projections["messages"].view.pending_count, tenant_id)
         return SuspensionState(ok=True, tenant_id=tenant_id, batch_code=batch_code,
-                               suspended_batches=list(tenant.suspended), pending_messages=0)
+                               suspended_batches=list(tenant.suspended), pending_messages=pending)

@@ -10,6 +10,7 @@ from litestar import Controller, Request, Response, get
 from litestar.datastructures import State
 
 from adapters.bootstrap import Container
+from adapters.heartbeat import WorkerInfo, dispatching, workers
 from api.auth import authenticated
 from api.metrics import render_metrics
 
@@ -27,6 +28,7 @@ class Status(msgspec.Struct, omit_defaults=True):
     uptime_seconds: float
     pending_messages: int
     store: str | None = None
+    workers: list[WorkerInfo] | None = None
     projection_lag: dict[str, int] | None = None
 
 
@@ -48,14 +50,16 @@ class ServiceController(Controller):
     def status(self, request: Request[Any, Any, Any], state: State) -> Status:
         container: Container = state.container
         caller = request.scope["state"]["caller"]  # type: ignore[typeddict-item]
+        messages = container.projections["messages"].view
         status = Status(
             ok=True,
-            active=bool(container.runners),
+            active=bool(container.dispatchers) or dispatching(container.db),
             version=VERSION,
             uptime_seconds=round(time.time() - container.started_at, 3),
-            pending_messages=0,
+            pending_messages=messages.pending_count(None if caller.is_admin else caller.tenant_id),
         )
-        if caller.kind == "admin":
+        if caller.is_admin:
             status.store = container.settings.backend
+            status.workers = workers(container.db)
             status.projection_lag = container.projection_lag()
         return status

@@ -87,7 +87,7 @@ class TenantsController(Controller):
             raise ApiError(403, "forbidden", "rate_limits can only be changed with the admin token")
         _, position = await in_thread(container_of(request).tenancy.update_tenant, tenant_id, fields,
                                       meta_of(request))
-        await settle(request, position, VIEWS)
+        await settle(request, position, [*VIEWS, "messages"])  # `active` holds or frees messages
         return TenantAnswer(ok=True, tenant=tenant_info(await tenant_row(request, tenant_id)))
 
     @delete("/tenant/{id:str}", operation_id="DeleteTenant", summary="Delete a tenant",
@@ -97,7 +97,7 @@ class TenantsController(Controller):
         await tenant_row(request, tenant_id)
         cancelled, position = await in_thread(delete_tenant, container_of(request), tenant_id,
                                               meta_of(request))
-        await settle(request, position, ["tenants", "accounts"])
+        await settle(request, position, ["tenants", "accounts", "messages"])
         return TenantDeleted(ok=True, cancelled=cancelled)
 
     @post("/tenant/{id:str}/api-key", operation_id="IssueTenantKey",

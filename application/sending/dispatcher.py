@@ -15,6 +15,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 
 import msgspec
@@ -56,6 +57,7 @@ class DispatcherOptions(msgspec.Struct, frozen=True, kw_only=True):
     claim_size: int = 200  # most attempts in flight: a claim costs about the same for 1 or 100
     depth_per_send: int = 2  # ... and at least this many per send slot, so the next batch is ready
     purge_every: float = 10.0  # seconds between purges of expired leases and old windows
+    threads: int = 4  # for blocking calls: claim, outcome save, idle wait, look-ups
     rand: Callable[[], float] = random.random  # the retry jitter's draw
 
 
@@ -164,6 +166,11 @@ class Dispatcher:
         asyncio.run(self._forever(stop))
 
     async def _forever(self, stop: threading.Event) -> None:
+        # Blocking calls (claims, saves, look-ups) run on a few threads of our own: each one
+        # may hold a database connection, and many dispatcher processes share one server.
+        executor = ThreadPoolExecutor(max_workers=self.options.threads,
+                                      thread_name_prefix=f"ledgermail-dispatch-{self.worker_id}")
+        asyncio.get_running_loop().set_default_executor(executor)
         try:
             while not stop.is_set():
                 seen = self.waker.generation() if self.waker is not None else 0

@@ -6,7 +6,7 @@ tenancy log, so ids are monotonic and a rebuild gives the same ids.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import msgspec
@@ -78,7 +78,8 @@ class CommandLogView(View):
 
     def index_ddl(self) -> list[str]:
         return [
-            f"CREATE INDEX IF NOT EXISTS {self.t('command_log_tenant')} ON {self.t('command_log')} (tenant_id, id)",
+            f"CREATE INDEX IF NOT EXISTS {self.t('command_log_tenant')} "
+            f"ON {self.t('command_log')} (tenant_id, id)",
             f"CREATE INDEX IF NOT EXISTS {self.t('command_log_ts')} ON {self.t('command_log')} (ts)",
         ]
 
@@ -98,16 +99,6 @@ class CommandLogView(View):
                 f"SELECT {', '.join(COLUMNS)} FROM {table}{where}{keyset} ORDER BY id {direction} "
                 "LIMIT ? OFFSET ?", [*params, *key_params, limit, offset])
         return [_entry(r) for r in rows], total
-
-    def stream(self, f: CommandLogFilter, *, order: str = "asc", chunk: int = 500) -> Iterator[CommandLogEntry]:
-        """Every match, read in keyset pages so an export never holds the whole log."""
-        after: int | None = None
-        while True:
-            page, _ = self.query(f, order=order, limit=chunk, after_id=after)
-            yield from page
-            if len(page) < chunk:
-                return
-            after = page[-1].id
 
     def put(self, tx: SqlTx, rows: list[tuple[Any, ...]]) -> None:
         placeholders = ", ".join("?" for _ in COLUMNS)

@@ -14,3 +14,10 @@ from tests.support.live import Live, live_server
 def live(settings: Settings) -> Iterator[Live]:
     with live_server(settings) as server:
         yield server
+
+
+@pytest.fixture
+def live_dispatching(settings: Settings) -> Iterator[Live]:
+    """The server with a dispatcher running, as ``ledgermail serve`` runs it."""
+    with live_server(settings, dispatch=True) as server:
+        yield server

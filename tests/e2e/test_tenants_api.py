@@ -88,6 +88,9 @@ def test_suspension_algebra(live: Live) -> None:
     nl = live.call("POST", "/commands/suspend?batch_code=NL", ka)
     assert nl.json() == {"ok": True, "tenant_id": "acme", "batch_code": "NL", "suspended_batches": ["NL"],
                          "pending_messages": 0}
+    assert live.call("GET", "/status", ka).json()["pending_messages"] == 0
+    admin_status = live.admin("GET", "/status").json()
+    assert admin_status["store"] in ("sqlite", "postgresql") and "workers" in admin_status
     assert live.call("POST", "/commands/suspend", ka).json()["suspended_batches"] == ["*"]
     assert live.call("POST", "/commands/suspend?batch_code=NL", ka).json()["suspended_batches"] == ["*"]
     conflict = live.call("POST", "/commands/activate?batch_code=NL", ka)

@@ -13,7 +13,7 @@ import pytest
 from adapters.settings import Settings
 from tests.support import pg
 from tests.support.dispatch import DispatchRig, M, open_rig, wait_until
-from tests.support.dispatch_workers import Workers
+from tests.support.dispatch_workers import POOLS, Workers
 from tests.support.smtp_sink import SmtpSink
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres]
@@ -29,18 +29,21 @@ def pg_settings(pg_database: str, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def rig(pg_settings: Settings, smtp_sink: Callable[..., SmtpSink]) -> Iterator[DispatchRig]:
+def rig(pg_settings: Settings, smtp_sink: Callable[..., SmtpSink],
+        monkeypatch: pytest.MonkeyPatch) -> Iterator[DispatchRig]:
+    for name, value in POOLS.items():  # as in the worker processes: see tests.support.dispatch_workers
+        monkeypatch.setenv(name, value)
     with open_rig(pg_settings, smtp_sink(), config=CONFIG) as rig:
         rig.account(max_concurrency=500, batch_size=200)
+        # only the view the dispatchers claim from (a whole `--role project` process would
+        # hold a connection per projection: the server's connections are shared by all tests)
+        rig.c.start_projections(["messages"])
         yield rig
 
 
 @pytest.fixture
 def workers(rig: DispatchRig, tmp_path: Path) -> Iterator[Workers]:
-    """The read models run in a process of their own, as in a split deployment: this one
-    only runs the SMTP sink, so the sink answers as fast as it can."""
     group = Workers(rig.c.settings, tmp_path)
-    group.start("projections", "project")
     yield group
     group.stop_all()
 

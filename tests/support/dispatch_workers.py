@@ -12,6 +12,10 @@ from pathlib import Path
 from adapters.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
+# The library opens POSTGRES_POOL_SIZE (5) connections per application up front; tests share
+# one server with every other test, so processes start with one each and grow on demand
+# (the application-prefixed variable wins over the container's own setting).
+POOLS = {"SENDING_POSTGRES_POOL_SIZE": "1", "TENANCY_POSTGRES_POOL_SIZE": "1"}
 
 
 def worker_env(settings: Settings, worker_id: str) -> dict[str, str]:
@@ -23,6 +27,7 @@ def worker_env(settings: Settings, worker_id: str) -> dict[str, str]:
         env["LEDGERMAIL_DATABASE_SCHEMA"] = settings.database_schema or ""
     if settings.secret_key:
         env["LEDGERMAIL_SECRET_KEY"] = settings.secret_key
+    env.update(POOLS)
     return env
 
 

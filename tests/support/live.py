@@ -47,11 +47,13 @@ class Live:
 
 
 @contextmanager
-def live_server(settings: Settings) -> Iterator[Live]:
+def live_server(settings: Settings, *, dispatch: bool = False) -> Iterator[Live]:
     settings = msgspec.structs.replace(settings, admin_token=ADMIN, fake_clock=True)
     container = bootstrap(settings, create_tables=True)
     container.tenancy.initialise_instance()
     container.start_projections()
+    if dispatch:
+        container.start_dispatcher()
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
