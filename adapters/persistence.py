@@ -57,8 +57,8 @@ def application_env(settings: Settings, *, create_tables: bool) -> dict[str, Any
             POSTGRES_USER=pg["user"],
             POSTGRES_PASSWORD=pg["password"],
             POSTGRES_SCHEMA=settings.database_schema or "",
-            POSTGRES_POOL_SIZE="5",
-            POSTGRES_MAX_OVERFLOW="10",
+            POSTGRES_POOL_SIZE="2",
+            POSTGRES_MAX_OVERFLOW="8",
             POSTGRES_LOCK_TIMEOUT="10",
             POSTGRES_PRE_PING="y",
         )
