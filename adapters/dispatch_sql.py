@@ -68,9 +68,9 @@ def candidates(dialect: str, priorities: Sequence[int], skip_pks: Sequence[str],
     # so several processes split the queue. SQLite: BEGIN IMMEDIATE already serialises claims.
     lock = " FOR UPDATE OF m SKIP LOCKED" if dialect == "postgresql" else ""
     return ("SELECT m.pk, m.tenant_id, m.account_id, m.status, m.attempts, m.deferred_until, "
-            "m.priority, m.accepted_ts "
+            "m.priority, m.accepted_ts, m.seq "
             f"FROM messages m WHERE {' AND '.join(where)} "
-            f"ORDER BY m.priority, m.accepted_ts, m.pk LIMIT ?{lock}")
+            f"ORDER BY m.priority, m.accepted_ts, m.seq, m.pk LIMIT ?{lock}")
 
 
 def still_blocked(pks: Sequence[str]) -> str:

@@ -79,7 +79,7 @@ class SqlDispatchStore:
             if len(got) < max_total or len(picked) >= max_total or not full:
                 break
             skip_accounts += full
-        return sorted(picked, key=lambda c: (c.priority, c.accepted_ts, c.pk))[:max_total]
+        return sorted(picked, key=lambda c: (c.priority, c.accepted_ts, c.seq or 0, c.pk))[:max_total]
 
     @staticmethod
     def _pick(got: list[Candidate], picked: list[Candidate], limits_of: Callable[[str, str], DispatchLimits],

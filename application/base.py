@@ -8,9 +8,10 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, ClassVar
+from uuid import UUID
 
 import msgspec
-from eventsourcing.application import Application
+from eventsourcing.application import Application, ProcessingEvent
 
 from application.ports import Clock, SaveListener
 from domain.model import Aggregate, Envelope, command_context
@@ -77,7 +78,15 @@ class LedgerApplication(Application[Any]):
 
     def record(self, *aggregates: Aggregate) -> int:
         """Save aggregates in one transaction; return the newest store position (0: none)."""
-        recordings = self.save(*aggregates)  # type: ignore[arg-type]
+        # The library's save() checks every object against runtime-checkable Protocols
+        # (~30 us per aggregate, 40 % of a 1000-message save); our aggregates are known, so
+        # their events go into the processing event directly. Snapshots are off (env).
+        processing = ProcessingEvent[UUID]()
+        for aggregate in aggregates:
+            processing.events.extend(aggregate.collect_events())  # type: ignore[arg-type]
+            processing.aggregates[aggregate.id] = aggregate  # type: ignore[assignment]
+        recordings = self._record(processing)
+        self._notify(recordings)
         position = max((r.notification.id for r in recordings), default=0)
         collector = _recorded.get()
         if collector is not None:

@@ -34,6 +34,7 @@ class Candidate(NamedTuple):
     deferred_until: float | None
     priority: int
     accepted_ts: float
+    seq: int | None = None  # arrival order among equal accepted_ts
 
     @property
     def account(self) -> tuple[str, str]:

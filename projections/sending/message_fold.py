@@ -33,6 +33,7 @@ def blank(pk: str, tenant_id: str, client_id: str, report: bool, ts: float) -> R
         "deferred_until": None, "deferred_reason": None, "retry_count": 0, "attempts": 0,
         "lease_until": None, "worker_id": None, "sent_ts": None, "error_ts": None, "error": None,
         "error_code": None, "bounce": None, "complaint": None, "report": int(report), "last_event_ts": ts,
+        "seq": None,
     }
 
 

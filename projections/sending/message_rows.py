@@ -16,15 +16,16 @@ COLUMNS = (
     "from_addr", "to_addrs", "subject", "message_id", "accepted_ts", "updated_ts", "ready_ts",
     "deferred_until", "deferred_reason", "retry_count", "attempts", "lease_until", "worker_id",
     "sent_ts", "error_ts", "error", "error_code", "bounce", "complaint", "report", "last_event_ts",
+    "seq",
 )
 SQL_TYPES = {
     "pk": "TEXT PRIMARY KEY", "tenant_id": "TEXT NOT NULL", "client_id": "TEXT NOT NULL",
     "priority": "INTEGER", "status": "TEXT NOT NULL", "accepted_ts": "REAL", "updated_ts": "REAL NOT NULL",
     "ready_ts": "REAL", "deferred_until": "REAL", "retry_count": "INTEGER NOT NULL",
     "attempts": "INTEGER NOT NULL", "lease_until": "REAL", "sent_ts": "REAL", "error_ts": "REAL",
-    "report": "INTEGER NOT NULL", "last_event_ts": "REAL NOT NULL",
+    "report": "INTEGER NOT NULL", "last_event_ts": "REAL NOT NULL", "seq": "BIGINT",
 }  # every other column is a nullable TEXT
-_KIND_OF = (("INTEGER", "int"), ("REAL", "real"))
+_KIND_OF = (("INTEGER", "int"), ("BIGINT", "int"), ("REAL", "real"))
 KINDS = {c: next((kind for sql, kind in _KIND_OF if sql in SQL_TYPES.get(c, "")), "text")
          for c in COLUMNS}  # for bulk writes
 
@@ -66,6 +67,7 @@ class MessageRow(msgspec.Struct, frozen=True):
     complaint: dict[str, Any] | None
     report: bool
     last_event_ts: float
+    seq: int | None  # store position of the event that created the row: arrival order
 
 
 def column_type(name: str, dialect: str) -> str:
@@ -85,13 +87,14 @@ def decode_row(raw: Sequence[Any]) -> MessageRow:
 
 def encode_cursor(row: MessageRow) -> str:
     """Opaque to clients: the queue-order key of the last row listed, URL-safe."""
-    raw = msgspec.json.encode([row.priority, row.accepted_ts, row.pk])
+    raw = msgspec.json.encode([row.priority, row.accepted_ts, row.seq, row.pk])
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 class Cursor(msgspec.Struct, array_like=True, frozen=True):
     priority: int | None
     accepted_ts: float | None
+    seq: int | None
     pk: str
 
 

@@ -61,12 +61,15 @@ class _Page:
         self.tenants[hold.tenant_id] = hold
         self.by_aggregate[hold.aggregate_id] = hold.tenant_id
 
-    def message(self, topic: str, event: Any) -> None:
+    def message(self, topic: str, event: Any, position: int) -> None:
         pk = str(event.originator_id)
         row = self.rows.get(pk)
         creating = fold.CREATING.get(topic)
         if creating is not None:
+            before = row
             row = creating(row, event)
+            if row is not before or row.get("seq") is None:
+                row["seq"] = position  # a new row: it queues behind everything stored before it
         elif row is None:
             return  # purged (retention or tenant deletion): later events leave it gone
         else:
@@ -131,7 +134,7 @@ class MessagesProjection(Projection[MessagesView]):
             elif topic == CLEANED_UP:
                 work.cleaned_up(rec.event)
             else:
-                work.message(topic, rec.event)
+                work.message(topic, rec.event, rec.position)
         work.flush()
 
 

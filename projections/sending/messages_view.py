@@ -63,9 +63,9 @@ class MessagesView(View):
         nulls = " NULLS FIRST" if self.db.dialect == "postgresql" else ""
         return [
             f"CREATE INDEX IF NOT EXISTS {self.t('messages_dispatch')} ON {table} "
-            f"(priority, accepted_ts, pk) WHERE status IN ({_quoted(ACTIVE)}) AND held_by IS NULL",
+            f"(priority, accepted_ts, seq, pk) WHERE status IN ({_quoted(ACTIVE)}) AND held_by IS NULL",
             f"CREATE INDEX IF NOT EXISTS {self.t('messages_queue')} ON {table} "
-            f"(tenant_id, priority{nulls}, accepted_ts{nulls}, pk)",
+            f"(tenant_id, priority{nulls}, accepted_ts{nulls}, seq, pk)",
             f"CREATE UNIQUE INDEX IF NOT EXISTS {self.t('messages_client')} ON {table} "
             "(tenant_id, client_id)",
             f"CREATE INDEX IF NOT EXISTS {self.t('messages_status')} ON {table} (tenant_id, status)",
@@ -78,7 +78,7 @@ class MessagesView(View):
     def list(self, tenant_id: str, *, statuses: list[str] | None, batch_code: str | None,
              account_id: str | None, since_ts: float | None, until_ts: float | None, limit: int,
              after: str | None) -> tuple[list[MessageRow], str | None]:
-        """A page in queue order (priority, accepted_ts, pk) and the cursor of the next one.
+        """A page in queue order (priority, accepted_ts, seq, pk) and the cursor of the next one.
         Cancelled messages are never listed. Raises ValueError for a foreign ``after``."""
         clauses, params = ["tenant_id = ?", "status <> 'cancelled'"], [tenant_id]
         if statuses is not None:
@@ -95,7 +95,7 @@ class MessagesView(View):
             params += keys
         nulls = " NULLS FIRST" if self.db.dialect == "postgresql" else ""
         sql = (f"{self._select()} WHERE {' AND '.join(clauses)} "
-               f"ORDER BY priority{nulls}, accepted_ts{nulls}, pk LIMIT ?")
+               f"ORDER BY priority{nulls}, accepted_ts{nulls}, seq, pk LIMIT ?")
         with self.db.transaction(write=False) as tx:
             raw = tx.execute(sql, [*params, limit + 1])
         rows = [decode_row(r) for r in raw[:limit]]
@@ -190,5 +190,5 @@ def _after(cursor: str) -> tuple[str, list[Any]]:
     """The keyset condition "after this row" in queue order, NULL priorities first."""
     key = decode_cursor(cursor)
     if key.priority is None or key.accepted_ts is None:
-        return "(priority IS NOT NULL OR pk > ?)", [key.pk]
-    return "(priority, accepted_ts, pk) > (?, ?, ?)", [key.priority, key.accepted_ts, key.pk]
+        return "(priority IS NOT NULL OR (seq, pk) > (?, ?))", [key.seq, key.pk]
+    return "(priority, accepted_ts, seq, pk) > (?, ?, ?, ?)", [key.priority, key.accepted_ts, key.seq, key.pk]

@@ -141,3 +141,10 @@ def test_list_filters_and_cursor(live: Live, acme: str) -> None:
     assert live.call("GET", "/messages?status=bogus", acme).status_code == 422
     history = live.call("GET", "/messages?include_history=true&limit=1", acme).json()["messages"][0]
     assert history["history"][0]["type"] == "queued"
+
+
+def test_one_batch_queues_in_submission_order(live: Live, acme: str) -> None:
+    add(live, acme, *[M(x) for x in ("zz", "aa", "mm", "bb")])  # one call: one accepted_ts
+    add(live, acme, M("00"))  # the fake clock stands still: later calls still queue behind
+    assert [m["id"] for m in live.call("GET", "/messages", acme).json()["messages"]] == [
+        "zz", "aa", "mm", "bb", "00"]

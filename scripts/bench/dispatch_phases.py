@@ -1,0 +1,178 @@
+"""The dispatch measurements: the raw SMTP ceiling, ingest through the application, end to end."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import aiosmtplib
+
+from adapters.bootstrap import Container
+from application.sending.app import QueueOptions
+from domain.sending.validate import ValidationContext
+from scripts.bench.dispatch_sink import FastSink
+
+Progress = Callable[[int], None]
+TENANT, ACCOUNT = "bench", "smtp1"
+BATCH = 1000  # messages per queue_messages call (one save)
+BODY = "Hello,\n\n" + "this is a benchmark message of a few hundred bytes. " * 8 + "\n"
+RAW = ("From: sender@bench.test\r\nTo: user@dest.test\r\nSubject: benchmark message\r\n"
+       "Message-ID: <raw@bench.test>\r\nMIME-Version: 1.0\r\n"
+       "Content-Type: text/plain; charset=utf-8\r\n\r\n" + BODY.replace("\n", "\r\n")).encode()
+
+
+def entries(prefix: str, start: int, count: int) -> list[dict[str, Any]]:
+    return [{"id": f"{prefix}-{n}", "account_id": ACCOUNT, "from": "sender@bench.test",
+             "to": ["user@dest.test"], "subject": f"benchmark message {n}", "body": BODY}
+            for n in range(start, start + count)]
+
+
+# --- 1. the raw ceiling ---------------------------------------------------------------------------
+async def _raw(sink: FastSink, messages: int, connections: int) -> float:
+    clients = [aiosmtplib.SMTP(hostname=sink.host, port=sink.port, start_tls=False,
+                               local_hostname="bench.test") for _ in range(connections)]
+    for smtp in clients:
+        await smtp.connect()
+    left = [messages]
+
+    async def worker(smtp: aiosmtplib.SMTP) -> None:
+        while left[0] > 0:
+            left[0] -= 1
+            await smtp.sendmail("sender@bench.test", ["user@dest.test"], RAW)
+
+    began = time.perf_counter()
+    await asyncio.gather(*(worker(s) for s in clients))
+    spent = time.perf_counter() - began
+    for smtp in clients:
+        await smtp.quit()
+    return messages / spent
+
+
+def raw_ceiling(sink: FastSink, messages: int, connections: int) -> float:
+    """Messages/s of aiosmtplib over ``connections`` persistent connections, one
+    transaction at a time on each (as the dispatcher's pool uses them)."""
+    return asyncio.run(_raw(sink, messages, connections))
+
+
+# --- setup shared by ingest and end to end ----------------------------------------------------
+def configure(c: Container, sink: FastSink, connections: int, sends: int) -> None:
+    c.tenancy.initialise_instance()
+    c.tenancy.configure_instance({"smtp": {"pool_size_per_key": connections},
+                                  "dispatch": {"max_concurrent_sends": sends}})
+    c.tenancy.create_tenant(TENANT, {}, None)
+    c.tenancy.register_account(TENANT, ACCOUNT, {
+        "host": sink.host, "port": sink.port, "use_tls": False, "batch_size": 1000,
+        "max_concurrency": 100})
+
+
+def context(c: Container) -> tuple[ValidationContext, QueueOptions]:
+    """The ValidationContext and QueueOptions ``api/enqueue.py`` builds for a tenant."""
+    config = c.tenancy.instance_config()
+    tenant = c.tenancy.get_tenant(TENANT)
+    accounts = c.projections["accounts"].view.list(TENANT)  # type: ignore[attr-defined]
+    lfc = tenant.settings.large_file_config
+    roots = {name: path.replace("{tenant_id}", TENANT)
+             for name, path in config.attachments.filesystem_roots.items()}
+    ctx = ValidationContext(
+        tenant_id=TENANT, account_ids=frozenset(a.account_id for a in accounts),
+        now=c.clock.now(), default_priority=config.default_priority,
+        max_recipients_per_message=config.max_recipients_per_message,
+        max_body_bytes=config.max_body_bytes,
+        has_client_base_url=bool(tenant.settings.client_base_url), filesystem_roots=roots,
+        reject_limit_mb=lfc.max_size_mb if lfc.enabled and lfc.action == "reject" else None)
+    options = QueueOptions(message_id_domain=config.message_id_domain,
+                           report=bool(tenant.settings.client_base_url))
+    return ctx, options
+
+
+def queue(c: Container, prefix: str, start: int, count: int) -> float:
+    """One queue_messages call (one save) with a fresh context; seconds it took."""
+    batch = entries(prefix, start, count)
+    began = time.perf_counter()
+    ctx, options = context(c)
+    result = c.sending.queue_messages(ctx, batch, options)
+    spent = time.perf_counter() - began
+    if result.rejected:
+        raise RuntimeError(f"the benchmark's messages were rejected: {result.rejected[:3]}")
+    return spent
+
+
+# --- 2. ingest --------------------------------------------------------------------------------
+def ingest_rounds(c: Container, messages: int, rounds: int, progress: Progress) -> list[float]:
+    """Messages/s of each round of ``messages`` queued in BATCH-message calls."""
+    c.runner("accounts", leader=False).catch_up()  # the context lists the tenant's accounts
+    rates = []
+    for run in range(rounds):
+        spent = 0.0
+        for start in range(0, messages, BATCH):
+            count = min(BATCH, messages - start)
+            spent += queue(c, f"ingest{run}", start, count)
+            progress(count)
+        rates.append(messages / spent)
+    return rates
+
+
+# --- 3. end to end ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class EndToEnd:
+    messages: int
+    queue_seconds: float  # queueing all messages, while the dispatcher already runs
+    sink_seconds: float  # from the first queue call until the sink had them all
+    total_seconds: float  # ... until the messages view shows them all sent
+    latencies: list[float]  # sent_ts - accepted_ts per message, seconds
+    statuses: dict[str, int]
+
+    @property
+    def rate(self) -> float:
+        return self.messages / self.total_seconds
+
+
+def statuses(c: Container) -> dict[str, int]:
+    with c.db.transaction(write=False) as tx:
+        rows = tx.execute("SELECT status, COUNT(*) FROM messages GROUP BY status")
+    return {str(s): int(n) for s, n in rows}
+
+
+def latencies(c: Container) -> list[float]:
+    with c.db.transaction(write=False) as tx:
+        rows = tx.execute("SELECT sent_ts - accepted_ts FROM messages WHERE status = 'sent'")
+    return [float(r[0]) for r in rows]
+
+
+def _wait(what: Callable[[], bool], deadline: float, label: str) -> float:
+    while not what():
+        if time.perf_counter() > deadline:
+            raise TimeoutError(f"end to end: timed out waiting for {label}")
+        time.sleep(0.005)
+    return time.perf_counter()
+
+
+def end_to_end(c: Container, sink: FastSink, messages: int, progress: Progress,
+               timeout: float) -> EndToEnd:
+    """Queue ``messages`` with projections and one dispatcher running; time until all are sent."""
+    c.start_projections()
+    c.catch_up(["accounts", "messages"])
+    dispatcher = c.start_dispatcher(worker_id="bench")
+    _wait(lambda: dispatcher.cycles >= 1, time.perf_counter() + 30, "the dispatcher's first cycle")
+    before = sink.received
+    seen = [0]
+
+    def sink_has_all() -> bool:
+        got = sink.received - before
+        progress(got - seen[0])
+        seen[0] = got
+        return got >= messages
+
+    began = time.perf_counter()
+    for start in range(0, messages, BATCH):
+        queue(c, "e2e", start, min(BATCH, messages - start))
+    queued = time.perf_counter()
+    deadline = began + timeout
+    at_sink = _wait(sink_has_all, deadline, f"{messages} messages at the sink")
+    done = _wait(lambda: statuses(c).get("sent", 0) >= messages, deadline,
+                 f"{messages} sent rows in the messages view")
+    return EndToEnd(messages, queued - began, at_sink - began, done - began, latencies(c),
+                    statuses(c))
