@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import sys
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -124,6 +128,7 @@ class EndToEnd:
     total_seconds: float  # ... until the messages view shows them all sent
     latencies: list[float]  # sent_ts - accepted_ts per message, seconds
     statuses: dict[str, int]
+    problems: dict[str, int]  # warnings and errors the dispatcher and runners logged
 
     @property
     def rate(self) -> float:
@@ -140,6 +145,31 @@ def latencies(c: Container) -> list[float]:
     with c.db.transaction(write=False) as tx:
         rows = tx.execute("SELECT sent_ts - accepted_ts FROM messages WHERE status = 'sent'")
     return [float(r[0]) for r in rows]
+
+
+class _Problems(logging.Handler):
+    """Counts warnings and errors (one short line each on stderr, no tracebacks)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.counts: Counter[str] = Counter()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        cause = f" ({record.exc_info[0].__name__})" if record.exc_info and record.exc_info[0] else ""
+        key = f"{record.msg}{cause}"
+        self.counts[key] += 1
+        print(f"logged: {record.getMessage()}{cause}", file=sys.stderr)
+
+
+@contextmanager
+def counting_problems() -> Iterator[_Problems]:
+    handler = _Problems()
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        root.removeHandler(handler)
 
 
 def _wait(what: Callable[[], bool], deadline: float, label: str) -> float:
@@ -166,13 +196,14 @@ def end_to_end(c: Container, sink: FastSink, messages: int, progress: Progress,
         seen[0] = got
         return got >= messages
 
-    began = time.perf_counter()
-    for start in range(0, messages, BATCH):
-        queue(c, "e2e", start, min(BATCH, messages - start))
-    queued = time.perf_counter()
-    deadline = began + timeout
-    at_sink = _wait(sink_has_all, deadline, f"{messages} messages at the sink")
-    done = _wait(lambda: statuses(c).get("sent", 0) >= messages, deadline,
-                 f"{messages} sent rows in the messages view")
+    with counting_problems() as problems:
+        began = time.perf_counter()
+        for start in range(0, messages, BATCH):
+            queue(c, "e2e", start, min(BATCH, messages - start))
+        queued = time.perf_counter()
+        deadline = began + timeout
+        at_sink = _wait(sink_has_all, deadline, f"{messages} messages at the sink")
+        done = _wait(lambda: statuses(c).get("sent", 0) >= messages, deadline,
+                     f"{messages} sent rows in the messages view")
     return EndToEnd(messages, queued - began, at_sink - began, done - began, latencies(c),
-                    statuses(c))
+                    statuses(c), dict(problems.counts))

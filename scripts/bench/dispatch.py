@@ -1,0 +1,173 @@
+"""Benchmark dispatch: the raw SMTP ceiling, ingest and end-to-end delivery, on SQLite and PostgreSQL.
+
+In one run: aiosmtplib straight to a loopback sink over the pool's number of persistent
+connections (the ceiling); ``queue_messages`` in 1000-message calls (ingest msg/s); and a
+container with projections and one dispatcher delivering N freshly queued messages to the
+sink until the ``messages`` view shows them all sent (delivered msg/s, accepted-to-sent
+latency), with delivery as a share of the ceiling. Every run uses throwaway stores.
+
+    .venv/bin/python -m scripts.bench.dispatch [--backend both] [--messages 5000] [--markdown]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, closing, contextmanager
+from pathlib import Path
+
+from tqdm import tqdm
+
+from adapters.bootstrap import Container
+from adapters.settings import Settings
+from scripts.bench import dispatch_phases as phases
+from scripts.bench import dispatch_report as report
+from scripts.bench import stores
+from scripts.bench.dispatch_report import Row
+from scripts.bench.dispatch_sink import FastSink
+from scripts.bench.phases import percentile
+from scripts.bench.report import text_table
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "benchmarks.md"
+
+
+def parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m scripts.bench.dispatch",
+                                description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
+    p.add_argument("--messages", type=int, default=5000,
+                   help="messages per ceiling round, ingest round and end-to-end run (5000)")
+    p.add_argument("--rounds", type=int, default=3, help="timed rounds of ceiling and ingest (3)")
+    p.add_argument("--connections", type=int, default=5,
+                   help="SMTP connections: the pool size (smtp.pool_size_per_key) and the "
+                        "ceiling's connections (5)")
+    p.add_argument("--sends", type=int, default=10,
+                   help="dispatch.max_concurrent_sends of the dispatcher (10)")
+    p.add_argument("--timeout", type=float, default=600.0, help="end-to-end timeout, seconds")
+    p.add_argument("--quick", action="store_true", help="a tiny smoke run (seconds)")
+    p.add_argument("--pg-url", help="PostgreSQL server to create the bench databases on "
+                   f"(default: env LEDGERMAIL_BENCH_DATABASE_URL, else {stores.DEFAULT_PG_URL})")
+    p.add_argument("--markdown", action="store_true",
+                   help="refresh the section in docs/benchmarks.md")
+    p.add_argument("--out", type=Path, help="refresh the section in this markdown file")
+    p.add_argument("--check", action="store_true", help="exit 1 when a bar fails")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    args = p.parse_args(argv)
+    args.pg_url = args.pg_url or stores.pg_admin_url()
+    if args.quick:
+        args.messages, args.rounds = 300, 1
+    if min(args.messages, args.rounds, args.connections, args.sends) < 1:
+        p.error("--messages, --rounds, --connections and --sends must be at least 1")
+    return args
+
+
+@contextmanager
+def bar(args: argparse.Namespace, desc: str, total: int) -> Iterator[Callable[[int], None]]:
+    with tqdm(total=total, desc=desc, unit="msg", leave=False, file=sys.stderr,
+              disable=args.no_progress, dynamic_ncols=True) as progress:
+        yield progress.update
+
+
+def run_ceiling(args: argparse.Namespace, sink: FastSink) -> Row:
+    rates = []
+    with bar(args, "raw ceiling", args.messages * args.rounds) as progress:
+        for _ in range(args.rounds):
+            rates.append(phases.raw_ceiling(sink, args.messages, args.connections))
+            progress(args.messages)
+    return Row("-", "raw ceiling", f"aiosmtplib, {args.connections} persistent connections",
+               args.messages, max(rates), statistics.median(rates), len(rates))
+
+
+def run_ingest(backend: str, args: argparse.Namespace, sink: FastSink,
+               store: AbstractContextManager[Settings]) -> Row:
+    with store as settings, closing(Container(settings, create_tables=True)) as c:
+        phases.configure(c, sink, args.connections, args.sends)
+        with bar(args, f"{backend} ingest", args.messages * args.rounds) as progress:
+            rates = phases.ingest_rounds(c, args.messages, args.rounds, progress)
+    return Row(backend, "ingest", f"queue_messages, {phases.BATCH}/call", args.messages,
+               max(rates), statistics.median(rates), len(rates))
+
+
+def run_end_to_end(backend: str, args: argparse.Namespace, sink: FastSink,
+                   store: AbstractContextManager[Settings]) -> Row:
+    with store as settings, closing(Container(settings, create_tables=True)) as c:
+        phases.configure(c, sink, args.connections, args.sends)
+        with bar(args, f"{backend} end to end", args.messages) as progress:
+            got = phases.end_to_end(c, sink, args.messages, progress, args.timeout)
+    lat = got.latencies
+    notes = (f"queued in {got.queue_seconds:.2f} s, all at sink {got.sink_seconds:.2f} s, "
+             f"all sent in view {got.total_seconds:.2f} s; accepted->sent p50 "
+             f"{percentile(lat, 50) * 1000:,.0f} ms, p99 {percentile(lat, 99) * 1000:,.0f} ms")
+    if got.problems:
+        notes += "; logged: " + ", ".join(f"{n} x {what!r}" for what, n in got.problems.items())
+    case = f"1 dispatcher, {args.sends} sends, pool {args.connections}"
+    return Row(backend, "end to end", case, got.messages, got.rate, got.rate, 1, notes)
+
+
+def backends(args: argparse.Namespace) -> list[tuple[str, Callable[[], AbstractContextManager[Settings]]]]:
+    chosen: list[tuple[str, Callable[[], AbstractContextManager[Settings]]]] = []
+    if args.backend in ("sqlite", "both"):
+        chosen.append(("sqlite", stores.sqlite_store))
+    if args.backend in ("postgres", "both"):
+        problem = stores.pg_problem(args.pg_url)
+        if problem is None:
+            chosen.append(("postgres", lambda: stores.postgres_store(args.pg_url)))
+        else:
+            print(f"skipping postgres: not reachable at {stores.redact(args.pg_url)}: {problem}",
+                  file=sys.stderr)
+    return chosen
+
+
+def comparisons(rows: Sequence[Row]) -> list[str]:
+    ceiling = next((r for r in rows if r.kind == "raw ceiling"), None)
+    out = []
+    for r in rows:
+        if r.kind == "end to end" and ceiling is not None:
+            out.append(f"{r.backend}: delivered {r.median:,.0f} msg/s = "
+                       f"{100 * r.median / ceiling.median:.1f} % of the raw ceiling "
+                       f"({ceiling.median:,.0f} msg/s, median)")
+    return out
+
+
+def write(args: argparse.Namespace, argv: Sequence[str] | None, rows: list[Row],
+          load_at_start: str, notes: list[str]) -> None:
+    out = args.out or (DOCS if args.markdown else None)
+    if out is None:
+        return
+    used_pg = any(r.backend == "postgres" for r in rows)
+    command = shlex.join([".venv/bin/python", "-m", "scripts.bench.dispatch",
+                          *(sys.argv[1:] if argv is None else argv)])
+    section = report.markdown_section(rows, stores.machine(args.pg_url if used_pg else None,
+                                                           load_at_start),
+                                      command, time.strftime("%Y-%m-%d %H:%M %Z"), notes)
+    report.write_section(out, section)
+    print(f"wrote {out}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse(argv)
+    load_at_start = stores.load_average()  # other work on the machine skews the figures
+    with FastSink() as sink:
+        rows = [run_ceiling(args, sink)]
+        for backend, store in backends(args):
+            rows.append(run_ingest(backend, args, sink, store()))
+            rows.append(run_end_to_end(backend, args, sink, store()))
+    print(text_table(report.COLUMNS, [r.cells() for r in rows]))
+    print()
+    verdicts = report.verdicts(rows)
+    print(text_table(["bar", "result", "measured"], verdicts))
+    notes = comparisons(rows)
+    for line in notes:
+        print(line)
+    write(args, argv, rows, load_at_start, notes)
+    failed = any(v[1] == "FAIL" for v in verdicts)
+    return 1 if args.check and failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,104 @@
+"""The dispatch benchmark's figures, bars and its own section of docs/benchmarks.md."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from scripts.bench.report import HEADER, md_table
+
+START = "<!-- bench:dispatch:start -->"
+END = "<!-- bench:dispatch:end -->"
+COLUMNS = ["backend", "measurement", "case", "messages", "rounds", "best", "median", "notes"]
+INGEST_BAR = 10_000  # msg/s, PostgreSQL
+DELIVERY_BAR = 60.0  # % of the raw ceiling
+
+
+@dataclass(frozen=True)
+class Row:
+    backend: str  # "-" for the raw ceiling
+    kind: str  # "raw ceiling" | "ingest" | "end to end"
+    case: str
+    count: int
+    best: float  # msg/s
+    median: float  # msg/s
+    rounds: int = 1
+    notes: str = ""
+
+    def cells(self) -> list[str]:
+        return [self.backend, self.kind, self.case, f"{self.count:,}", str(self.rounds),
+                f"{self.best:,.0f} msg/s", f"{self.median:,.0f} msg/s", self.notes]
+
+
+def _find(rows: Sequence[Row], backend: str, kind: str) -> Row | None:
+    return next((r for r in rows if (r.backend, r.kind) == (backend, kind)), None)
+
+
+def verdicts(rows: Sequence[Row]) -> list[list[str]]:
+    out = []
+    ingest = _find(rows, "postgres", "ingest")
+    label = f"ingest on postgres >= {INGEST_BAR:,} msg/s (median)"
+    if ingest is None:
+        out.append([label, "not measured", "-"])
+    else:
+        out.append([label, "PASS" if ingest.median >= INGEST_BAR else "FAIL",
+                    f"{ingest.median:,.0f} msg/s"])
+    ceiling = _find(rows, "-", "raw ceiling")
+    for backend in ("sqlite", "postgres"):
+        label = f"end-to-end delivery on {backend} >= {DELIVERY_BAR:.0f} % of the raw ceiling"
+        e2e = _find(rows, backend, "end to end")
+        if e2e is None or ceiling is None:
+            out.append([label, "not measured", "-"])
+            continue
+        share = 100 * e2e.median / ceiling.median
+        out.append([label, "PASS" if share >= DELIVERY_BAR else "FAIL",
+                    f"{share:.1f} % ({e2e.median:,.0f} of {ceiling.median:,.0f} msg/s)"])
+    return out
+
+
+METHOD = [
+    "sink: `scripts/bench/dispatch_sink.py`, a minimal asyncio SMTP server in a process of "
+    "its own on loopback; it accepts everything and only counts messages.",
+    "raw ceiling: aiosmtplib `sendmail` of a ~0.6 kB message over as many persistent "
+    "connections as the dispatcher's pool has (`smtp.pool_size_per_key`), one transaction "
+    "at a time on each; no application code.",
+    "ingest: `SendingApplication.queue_messages` with a `ValidationContext` built as "
+    "`api/enqueue.py` builds it (instance config, tenant, accounts view), 1000 messages "
+    "per call (one save); no projections or dispatcher running; fresh store.",
+    "end to end: a fresh store and `Container(create_tables=True)`, all projections and one "
+    "dispatcher (`Container.start_dispatcher`) running, account `batch_size` 1000 and "
+    "`max_concurrency` 100; the clock starts at the first `queue_messages` call (1000 per "
+    "call) and stops when the sink has all messages and the `messages` view shows every one "
+    "`sent` (so each `Message.Sent` is persisted and projected). One round per backend.",
+    "latency: `sent_ts - accepted_ts` of the `messages` rows of the end-to-end run; it "
+    "includes the time a message waits in the queue behind the ones queued before it.",
+]
+
+
+def write_section(path: Path, section: str) -> None:
+    """Replace this benchmark's section of ``path`` (or append it), leaving the rest."""
+    text = path.read_text() if path.exists() else HEADER
+    pattern = re.compile(re.escape(START) + ".*?" + re.escape(END) + r"\n?", re.DOTALL)
+    if pattern.search(text):
+        text = pattern.sub(lambda _: section, text, count=1)
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+def markdown_section(rows: Sequence[Row], machine: dict[str, str], command: str, date: str,
+                     notes: Sequence[str]) -> str:
+    parts = [
+        START,
+        "## Dispatch: ingest and delivery (`scripts/bench/dispatch.py`)",
+        f"Measured {date} with:\n\n```\n{command}\n```",
+        "### Machine\n\n" + md_table(["", ""], [[k, v] for k, v in machine.items()]),
+        "### Figures\n\n" + md_table(COLUMNS, [r.cells() for r in rows]),
+        "### Bars\n\n" + md_table(["bar", "result", "measured"], verdicts(rows)),
+        "### Notes\n\n" + "\n".join(f"- {n}" for n in [*notes, *METHOD]),
+        END,
+    ]
+    return "\n\n".join(parts) + "\n"
