@@ -108,24 +108,27 @@ class ProjectionRunner:
         read = 0
         for app, source in self.sources.items():
             stop = None if stop_at is None else stop_at.get(app, 0)
+            start = seen.get(app, 0)
             newest = source.max_position() if stop is None else stop
-            if newest <= seen.get(app, 0):
+            if newest <= start:
                 continue  # nothing new: no write transaction, no lock taken
+            # Read and decode the page *before* taking the view's write lock: on SQLite the
+            # event store's connection pool has a writer lock of its own, and waiting on it
+            # while holding the file's write lock deadlocks against a concurrent append.
+            notifications = source.select(start, self.page_size, stop)
+            if not notifications:
+                continue
+            page = [Recorded(app, n.id, source.mapper.to_domain_event(n))
+                    for n in notifications if self.projection.wants(n.topic)]
+            last = notifications[-1].id
             with view.db.transaction() as tx:
-                # Re-read under the write lock: a concurrent rebuild swap or a second
-                # runner may have moved the position since the unlocked look above.
-                start = view.positions(tx, lock=True).get(app, 0)
-                notifications = source.select(start, self.page_size, stop)
-                if not notifications:
+                # A rebuild swap or a second runner may have moved the position since the
+                # unlocked read: then this page is stale; drop it and read again next round.
+                if view.positions(tx, lock=True).get(app, 0) != start:
+                    read += 1
                     continue
-                page = [
-                    Recorded(app, n.id, source.mapper.to_domain_event(n))
-                    for n in notifications
-                    if self.projection.wants(n.topic)
-                ]
                 if page:
                     self.projection.process(tx, page)
-                last = notifications[-1].id
                 view.set_position(tx, app, last)
             read += len(notifications)
             self.processed += len(notifications)
