@@ -58,7 +58,10 @@ def _logged(container: Container, endpoint: str, tenant_id: str | None, payload:
 
 
 def _redacted(payload: dict[str, Any]) -> dict[str, Any]:
-    return {k: ("***" if k in ("password", "token") and v else v) for k, v in payload.items()}
+    """The command log's redaction (nested client_auth secrets included)."""
+    from api.recording import redact
+
+    return redact(payload)  # type: ignore[no-any-return]
 
 
 def _print(value: Any) -> None:
