@@ -8,6 +8,8 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from adapters.attachments import HttpAttachmentFetcher
+from adapters.attachments_store import ContentCache, FileDownloads
 from adapters.clock import DatabaseClock
 from adapters.dispatch_loader import EventTableMessages
 from adapters.dispatch_mime import build_message
@@ -17,6 +19,8 @@ from adapters.heartbeat import Heartbeat
 from adapters.leader import FileLock, LeaderLock, PostgresAdvisoryLock
 from adapters.persistence import application_env
 from adapters.registry import PROJECTIONS
+from adapters.report_client import HttpxReportClient
+from adapters.report_leases import SqlReportLeases
 from adapters.runner import ProjectionRunner, Source
 from adapters.secrets import CryptoSecretBox, load_or_create_key
 from adapters.settings import Settings
@@ -26,8 +30,12 @@ from adapters.wake import PostgresListener, WakeHub
 from application.base import LedgerApplication, SystemClock
 from application.ports import Clock
 from application.sending.app import SendingApplication
+from application.sending.dispatch_attachments import AttachmentWork
+from application.sending.dispatch_settings import InstanceSettings
 from application.sending.dispatcher import Dispatcher, DispatcherOptions
 from application.sending.ports import SmtpTransport
+from application.sending.report_ports import ReportClient, ReportTarget
+from application.sending.reporter import Reporter
 from application.tenancy import TenancyApplication
 from projections.base import Projection, View
 
@@ -74,7 +82,11 @@ class Container:
         self.dispatch_store = SqlDispatchStore(self.db)
         if create_tables:
             self.dispatch_store.create()
+        self.report_leases = SqlReportLeases(self.db)
+        if create_tables:
+            self.report_leases.create()
         self.dispatchers: list[Dispatcher] = []
+        self.reporters: list[Reporter] = []
         self.heartbeat = Heartbeat(self.db, settings.worker_id, [])
         if create_tables:
             self.heartbeat.create()
@@ -82,6 +94,8 @@ class Container:
         # commits: what they claim from has just changed (a queued message is ready now).
         self.dispatch_hub = WakeHub()
         self.hub.relay_to(self.dispatch_hub)
+        self.report_hub = WakeHub()  # reporters: saves, NOTIFYs, and commits of the reports view
+        self.hub.relay_to(self.report_hub)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._listener: PostgresListener | None = None
@@ -115,6 +129,8 @@ class Container:
             self._positions.notify_all()
         if view == "messages":
             self.dispatch_hub.wake()
+        elif view == "reports":
+            self.report_hub.wake()
 
     def _listen(self) -> None:
         """On PostgreSQL, NOTIFYs of other processes' appends wake runners and dispatchers."""
@@ -137,13 +153,40 @@ class Container:
         if transport is None:
             pool_size = self.tenancy.instance_config().smtp.pool_size_per_key
             transport = AioSmtpTransport(pool_size_per_key=pool_size)
+        data_dir, instance = self.settings.data_dir, InstanceSettings(self.tenancy)
+        fetcher = HttpAttachmentFetcher(
+            lambda: instance.get().attachments, self.secret_box,
+            ContentCache(data_dir / "cache" / "attachments", lambda: instance.get().attachments.cache_mb))
+        attachments = AttachmentWork(fetcher, FileDownloads(data_dir / "files", self.secret_box.download_key),
+                                     self.clock)
         dispatcher = Dispatcher(self.sending, self.tenancy, self.dispatch_store, transport, build_message,
                                 self.clock, worker_id or self.settings.worker_id, options,
                                 secret_box=self.secret_box, waker=self.dispatch_hub,
-                                loader=EventTableMessages(self.db, self.sending.mapper))
+                                loader=EventTableMessages(self.db, self.sending.mapper),
+                                attachments=attachments)
         self.dispatchers.append(dispatcher)
         self._threads.append(dispatcher.start(self._stop))
         return dispatcher
+
+    def report_targets(self) -> list[ReportTarget]:
+        """Every live tenant with a ``client_base_url``: where its reports go."""
+        return [ReportTarget(r.tenant_id, f"{r.settings.client_base_url}{r.settings.client_sync_path}",
+                             r.settings.active, r.settings.client_auth, r.created_ts)
+                for r in self.projections["tenants"].view.list() if r.settings.client_base_url]
+
+    def start_reporter(self, *, worker_id: str | None = None, client: ReportClient | None = None) -> Reporter:
+        """A reporter in its own thread with its own event loop; stops in close()."""
+        self._listen()
+        reporter = Reporter(
+            self.sending, self.projections["reports"].view, self.report_targets,
+            client or HttpxReportClient(), self.report_leases, self.clock,
+            worker_id or self.settings.worker_id, secret_box=self.secret_box,
+            config=lambda: self.tenancy.instance_config().reporting,
+            wait=lambda position: self.wait_for({"sending": position}, ["reports"]),
+            waker=self.report_hub)
+        self.reporters.append(reporter)
+        self._threads.append(reporter.start(self._stop))
+        return reporter
 
     def start_heartbeat(self, roles: list[str]) -> None:
         """Tell ``GET /status`` this process is alive and what it runs."""

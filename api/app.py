@@ -11,6 +11,7 @@ from api.auth import Authenticator
 from api.controllers.accounts import AccountsController
 from api.controllers.command_log import CommandLogController
 from api.controllers.commands import CommandsController
+from api.controllers.downloads import DownloadsController
 from api.controllers.instance import InstanceController
 from api.controllers.messages import MessagesController
 from api.controllers.service import VERSION, ServiceController
@@ -21,7 +22,7 @@ from api.middleware import request_id_middleware
 from api.recording import command_log_middleware
 
 CONTROLLERS = [ServiceController, CommandsController, TenantsController, AccountsController,
-               InstanceController, CommandLogController, MessagesController]
+               InstanceController, CommandLogController, MessagesController, DownloadsController]
 
 
 def create_app(container: Container) -> Litestar:

@@ -18,6 +18,7 @@ from api.contracts.tenancy import (
 )
 from api.errors import ApiError
 from domain.tenancy.settings import ClientAuth
+from projections.sending.reports_view import SyncRow
 from projections.tenancy.tenants import TenantRow
 
 MASK = "***"
@@ -59,10 +60,16 @@ async def tenant_row(request: Request[Any, Any, Any], tenant_id: str, *,
     return row  # type: ignore[no-any-return]
 
 
-def sync_state(row: TenantRow) -> SyncState:
-    """A tenant's report-delivery state; the reporter's own view fills it in once it runs."""
+def sync_state(row: TenantRow, sync: SyncRow | None, pending: int, now: float, interval: float) -> SyncState:
+    """A tenant's report-delivery state (proxy.md §4.4) from the ``reports`` view's row."""
     s = row.settings
+    sync = sync or SyncRow(row.tenant_id)
+    in_dnd = sync.dnd_until is not None and now < sync.dnd_until
+    since = sync.last_sync_ts if sync.last_sync_ts is not None else row.created_ts
+    due = bool(s.client_base_url and s.active and not pending
+               and (sync.queued_more or (not in_dnd and now >= since + interval)))
     return SyncState(id=row.tenant_id, name=s.name, active=s.active, client_base_url=s.client_base_url,
-                     last_sync_ts=None, last_attempt_ts=None, last_status=None, last_error=None,
-                     consecutive_failures=0, next_attempt_ts=None, dnd_until=None, in_dnd=False,
-                     next_sync_due=bool(s.client_base_url and s.active), pending_reports=0)
+                     last_sync_ts=sync.last_sync_ts, last_attempt_ts=sync.last_attempt_ts,
+                     last_status=sync.last_status, last_error=sync.last_error,
+                     consecutive_failures=sync.consecutive_failures, next_attempt_ts=sync.next_attempt_ts,
+                     dnd_until=sync.dnd_until, in_dnd=in_dnd, next_sync_due=due, pending_reports=pending)

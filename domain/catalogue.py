@@ -13,6 +13,7 @@ import domain.command_entry
 import domain.instance
 import domain.sending.cleanup
 import domain.sending.message
+import domain.sending.report_batch
 import domain.tenancy.account
 import domain.tenancy.tenant
 from domain.model import EVENT_TOPICS, DomainEvent
@@ -26,6 +27,7 @@ AGGREGATE_MODULES: tuple[ModuleType, ...] = (
     domain.tenancy.account,
     domain.sending.message,
     domain.sending.cleanup,
+    domain.sending.report_batch,
 )
 
 TEST_PREFIX = "Test."  # topics the test suite registers for its probe aggregates

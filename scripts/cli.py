@@ -88,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_api)
 
     p = sub.add_parser("worker", help="background roles only, no HTTP")
-    p.add_argument("--role", action="append", choices=["project", "dispatch"], default=None,
+    p.add_argument("--role", action="append", choices=["project", "dispatch", "report"], default=None,
                    help="which role(s) to run (repeatable; default all)")
     p.set_defaults(func=cmd_worker)
 

@@ -25,7 +25,7 @@ def _announce_admin_token(container) -> None:  # type: ignore[no-untyped-def]
         print(f"ledgermail: admin token (shown once): {token}", flush=True)
 
 
-ROLES = ("project", "dispatch")
+ROLES = ("project", "dispatch", "report")
 
 
 def serve(settings: Settings, *, http: bool, workers: bool, migrate_first: bool,
@@ -43,6 +43,8 @@ def serve(settings: Settings, *, http: bool, workers: bool, migrate_first: bool,
             container.start_projections()
         if workers and "dispatch" in roles:
             container.start_dispatcher()
+        if workers and "report" in roles:
+            container.start_reporter()
         running = [r for r in roles if workers] + (["api"] if http else [])
         container.start_heartbeat(running)
         if http:

@@ -13,6 +13,7 @@ from api.calls import container_of, in_thread, meta_of, settle
 from api.contracts.tenancy import BatchRequest, Ok, RunNow, SuspensionState
 from api.errors import ApiError
 from api.views import tenant_row
+from application.sending.reporter import nudge
 from domain.tenancy.ids import BATCH_CODE_PATTERN
 
 _BATCH = re.compile(BATCH_CODE_PATTERN)
@@ -38,9 +39,12 @@ class CommandsController(Controller):
     async def run_now(self, request: Request[Any, Any, Any]) -> Ok:
         body = await decode_body(request, RunNow, empty_ok=True)
         tenant_id = select_tenant(request, body.tenant_id, required=False)
+        container = container_of(request)
         if tenant_id is not None:
             await tenant_row(request, tenant_id)
-        container_of(request).hub.wake()
+            position = await in_thread(nudge, container.sending, tenant_id, meta_of(request))
+            await settle(request, position, ["reports"], "sending")
+        container.hub.wake()
         return Ok()
 
     @post("/suspend", operation_id="SuspendSending", summary="Suspend a batch, or all sending",

@@ -61,8 +61,12 @@ class TenantsController(Controller):
         container = container_of(request)
         rows = await in_thread(container.projections["tenants"].view.list)
         config = await in_thread(container.tenancy.instance_config)
-        return SyncStatus(ok=True, sync_interval_seconds=config.reporting.heartbeat_interval_seconds,
-                          tenants=[sync_state(r) for r in rows])
+        reports = container.projections["reports"].view
+        syncs, counts = await in_thread(reports.all_sync), await in_thread(reports.pending_counts)
+        interval, now = config.reporting.heartbeat_interval_seconds, container.clock.now()
+        return SyncStatus(ok=True, sync_interval_seconds=interval,
+                          tenants=[sync_state(r, syncs.get(r.tenant_id), counts.get(r.tenant_id, 0),
+                                              now, interval) for r in rows])
 
     @get("/tenant/{id:str}", operation_id="GetTenant", summary="One tenant's configuration",
          guards=[path_tenant])

@@ -50,11 +50,14 @@ def _recorder(outcome: Outcome, policy: RetryConfig, rand: Callable[[], float],
     def record(message: Message) -> None:
         if current_context().now >= lease_until:
             raise LeaseLost(f"the lease of attempt {attempt} expired at {lease_until}")
+        for offload in outcome.offloads:
+            message.offload_attachment(attempt, offload.index, offload.file_id, offload.expires)
         if outcome.reply is not None:
             refusals = [RecipientRefusal(addr, code, smtp_error_text(code, text))
                         for addr, (code, text) in outcome.refused.items()]
             message.record_sent(attempt, outcome.reply, refused_recipients=refusals,
-                                suppressed_recipients=outcome.suppressed, report=report)
+                                suppressed_recipients=outcome.suppressed, warnings=outcome.warnings,
+                                report=report)
         elif outcome.failure is not None:
             message.record_failure(attempt, outcome.failure, policy=policy, rand=rand(), report=report)
         else:

@@ -1,7 +1,8 @@
 """One attempt's pipeline, from a started attempt to its outcome (spec proxy.md §6.3).
 
 Account gone -> ``account_not_found``; suppressed recipients dropped (none left ->
-``recipient_suppressed``); MIME built (``build_failed``); then one SMTP transaction through
+``recipient_suppressed``); attachments fetched and large-file rules applied
+(``dispatch_attachments``); MIME built (``build_failed``); then one SMTP transaction through
 the pooled transport under the attempt's hard deadline. Nothing is recorded here: the
 outcome goes back to the dispatcher, which saves outcomes in batches.
 """
@@ -13,6 +14,13 @@ import logging
 from typing import NamedTuple
 
 from application.ports import SecretBox
+from application.sending.dispatch_attachments import (
+    AttachmentsFailed,
+    AttachmentWork,
+    Offload,
+    Prepared,
+    prepare,
+)
 from application.sending.dispatch_attempts import InFlight
 from application.sending.dispatch_settings import CycleSettings
 from application.sending.ports import (
@@ -43,16 +51,20 @@ class Outcome(NamedTuple):
     error: str = ""
     refused: dict[str, tuple[int, str]] = {}  # never mutated: a shared default is safe
     suppressed: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    offloads: tuple[Offload, ...] = ()  # recorded whatever the outcome: retries reuse the links
 
 
 class AttemptPipeline:
     def __init__(self, transport: SmtpTransport, build: MimeBuilder, suppressions: SuppressionList,
-                 secret_box: SecretBox, sends: asyncio.Semaphore) -> None:
+                 secret_box: SecretBox, sends: asyncio.Semaphore,
+                 attachments: AttachmentWork | None = None) -> None:
         self.transport = transport
         self.build = build
         self.suppressions = suppressions
         self.secret_box = secret_box
         self.sends = sends
+        self.attachments = attachments
 
     async def run(self, flight: InFlight, settings: CycleSettings) -> Outcome:
         """Never raises: anything unexpected is a temporary failure (spec §6.4 rule 9)."""
@@ -87,16 +99,34 @@ class AttemptPipeline:
             return Outcome(flight, error_code="recipient_suppressed", suppressed=suppressed,
                            error=f"every recipient is suppressed: {', '.join(suppressed)}")
         try:
-            data = self.build(content, message_id=message.message_id, date=message.date, pk=message.id)
+            prepared = await self._attachments(flight, settings)
+        except AttachmentsFailed as exc:
+            return Outcome(flight, failure=exc.failure, suppressed=suppressed, offloads=tuple(exc.offloads))
+        offloads, warnings = tuple(prepared.offloads), tuple(prepared.warnings)
+        try:
+            data = self.build(prepared.content, message_id=message.message_id, date=message.date,
+                              pk=message.id, files=prepared.files)
         except Exception as exc:
-            return Outcome(flight, error_code="build_failed", error=f"MIME build failed: {exc}")
+            return Outcome(flight, error_code="build_failed", error=f"MIME build failed: {exc}",
+                           offloads=offloads)
         target = self._target(account, settings.config.helo_name)
         try:
             result = await self.transport.send(
                 target, SmtpEnvelope(envelope.mail_from, envelope.rcpt_to, data), timeout=max(timeout, 0.001))
         except SmtpSendError as exc:
-            return Outcome(flight, failure=exc.failure, refused=exc.refused, suppressed=suppressed)
-        return Outcome(flight, reply=result.reply, refused=result.refused, suppressed=suppressed)
+            return Outcome(flight, failure=exc.failure, refused=exc.refused, suppressed=suppressed,
+                           offloads=offloads)
+        return Outcome(flight, reply=result.reply, refused=result.refused, suppressed=suppressed,
+                       warnings=warnings, offloads=offloads)
+
+    async def _attachments(self, flight: InFlight, settings: CycleSettings) -> Prepared:
+        """Step 3: fetched files, large-file rules applied. Raises ``AttachmentsFailed``."""
+        content = flight.message.content
+        assert content is not None
+        tenant = await asyncio.to_thread(settings.tenant, flight.claim.tenant_id)
+        if self.attachments is None or not content.attachments or tenant is None:
+            return Prepared(content, None, [], [])  # the builder decodes inline ones, or fails
+        return await prepare(self.attachments, tenant, flight.message, settings.config.public_base_url)
 
     def _target(self, account: Account, helo_name: str | None) -> SmtpTarget:
         s = account.settings

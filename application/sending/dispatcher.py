@@ -22,6 +22,7 @@ import msgspec
 
 from application.ports import Clock, SecretBox
 from application.sending.app import SendingApplication
+from application.sending.dispatch_attachments import AttachmentWork
 from application.sending.dispatch_attempts import InFlight, start_attempts
 from application.sending.dispatch_outcomes import record_outcomes
 from application.sending.dispatch_pass import DispatchPass
@@ -66,7 +67,7 @@ class Dispatcher:
                  transport: SmtpTransport, build: MimeBuilder, clock: Clock, worker_id: str,
                  options: DispatcherOptions | None = None, *, secret_box: SecretBox,
                  suppressions: SuppressionList | None = None, waker: Waker | None = None,
-                 loader: MessageLoader | None = None) -> None:
+                 loader: MessageLoader | None = None, attachments: AttachmentWork | None = None) -> None:
         self.sending = sending
         self.tenancy = tenancy
         self.store = store
@@ -79,6 +80,7 @@ class Dispatcher:
         self.suppressions = suppressions or NoSuppressions()
         self.waker = waker
         self.loader = loader or sending
+        self.attachments = attachments  # None: only inline (base64) attachments can be sent
         self.instance = InstanceSettings(tenancy)
         self._stop = threading.Event()
         self._purged_at = 0.0
@@ -90,7 +92,7 @@ class Dispatcher:
         config = await asyncio.to_thread(self.instance.get)
         settings = CycleSettings(self.tenancy, config)
         pipeline = AttemptPipeline(self.transport, self.build, self.suppressions, self.secret_box,
-                                   asyncio.Semaphore(config.dispatch.max_concurrent_sends))
+                                   asyncio.Semaphore(config.dispatch.max_concurrent_sends), self.attachments)
         processed = 0
         for priorities in PASSES:
             processed += await self._pass(priorities, settings, pipeline)

@@ -9,10 +9,11 @@ from uuid import UUID
 
 import msgspec
 
-from domain.sending.content import MessageContent
+from domain.sending.content import Attachment, MessageContent
 from domain.sending.failure import AttemptFailure
 from domain.sending.limits import Limit
 from domain.sending.message import Message
+from domain.tenancy.settings import ClientAuth
 
 
 class SmtpTarget(msgspec.Struct, frozen=True):
@@ -172,8 +173,61 @@ class NoSuppressions:
         return set()
 
 
+MimeFile = tuple[str, str | None, bytes]  # (filename as submitted, mime type or None, bytes)
+
+
 class MimeBuilder(Protocol):
-    def __call__(self, content: MessageContent, *, message_id: str, date: str, pk: UUID) -> bytes:
+    def __call__(self, content: MessageContent, *, message_id: str, date: str, pk: UUID,
+                 files: Sequence[MimeFile] | None = None) -> bytes:
         """The whole RFC 5322 message (``date``: the Date header of the first attempt).
+        ``files``: the fetched attachments (None: only inline base64 ones are possible).
         Raises any exception when it cannot be built: the message fails ``build_failed``."""
+        ...
+
+
+# --- attachments (spec proxy.md §9) -----------------------------------------------------------
+
+
+class AttachmentTenant(msgspec.Struct, frozen=True):
+    """What a fetch needs to know about the tenant; ``client_auth`` secrets are ciphertext."""
+
+    tenant_id: str
+    client_base_url: str | None
+    client_attachment_path: str
+    client_auth: ClientAuth
+
+
+class FetchedFile(msgspec.Struct, frozen=True):
+    data: bytes
+    mime_type: str | None = None  # the source's Content-Type, when it says more than octet-stream
+
+
+class AttachmentFetchError(Exception):
+    """A fetch failed; ``failure.kind`` is attachment_permanent, _temporary or _too_large."""
+
+    def __init__(self, failure: AttemptFailure) -> None:
+        super().__init__(failure.text)
+        self.failure = failure
+
+
+class AttachmentFetcher(Protocol):
+    async def fetch(self, tenant: AttachmentTenant, attachment: Attachment) -> FetchedFile:
+        """The attachment's bytes, checked against its MD5 and size cap; raises
+        ``AttachmentFetchError``."""
+        ...
+
+
+class DownloadStore(Protocol):
+    """Large files offered as download links instead of attachments (spec §9.4)."""
+
+    def store(self, data: bytes, filename: str, mime_type: str | None) -> str:
+        """Keep the bytes; returns the new ``file_id``."""
+        ...
+
+    def size(self, file_id: str) -> int | None:
+        """Bytes of a stored file; None once it is gone."""
+        ...
+
+    def url(self, base_url: str, file_id: str, filename: str, expires: int) -> str:
+        """The signed download URL."""
         ...

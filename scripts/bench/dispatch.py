@@ -48,6 +48,11 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
                         "ceiling's connections (5)")
     p.add_argument("--sends", type=int, default=10,
                    help="dispatch.max_concurrent_sends of the dispatcher (10)")
+    p.add_argument("--lease-seconds", type=int,
+                   help="dispatch.lease_seconds (default: the instance default, 300)")
+    p.add_argument("--prequeue", action="store_true",
+                   help="end to end: queue and project all messages first, then start the "
+                        "dispatcher and the clock (no ingest running beside the dispatcher)")
     p.add_argument("--timeout", type=float, default=600.0, help="end-to-end timeout, seconds")
     p.add_argument("--quick", action="store_true", help="a tiny smoke run (seconds)")
     p.add_argument("--pg-url", help="PostgreSQL server to create the bench databases on "
@@ -96,9 +101,9 @@ def run_ingest(backend: str, args: argparse.Namespace, sink: FastSink,
 def run_end_to_end(backend: str, args: argparse.Namespace, sink: FastSink,
                    store: AbstractContextManager[Settings]) -> Row:
     with store as settings, closing(Container(settings, create_tables=True)) as c:
-        phases.configure(c, sink, args.connections, args.sends)
+        phases.configure(c, sink, args.connections, args.sends, args.lease_seconds)
         with bar(args, f"{backend} end to end", args.messages) as progress:
-            got = phases.end_to_end(c, sink, args.messages, progress, args.timeout)
+            got = phases.end_to_end(c, sink, args.messages, progress, args.timeout, args.prequeue)
     lat = got.latencies
     notes = (f"queued in {got.queue_seconds:.2f} s, all at sink {got.sink_seconds:.2f} s, "
              f"all sent in view {got.total_seconds:.2f} s; accepted->sent p50 "
@@ -106,6 +111,7 @@ def run_end_to_end(backend: str, args: argparse.Namespace, sink: FastSink,
     if got.problems:
         notes += "; logged: " + ", ".join(f"{n} x {what!r}" for what, n in got.problems.items())
     case = f"1 dispatcher, {args.sends} sends, pool {args.connections}"
+    case += ", prequeued" if args.prequeue else ", queued while running"
     return Row(backend, "end to end", case, got.messages, got.rate, got.rate, 1, notes)
 
 

@@ -62,10 +62,14 @@ def raw_ceiling(sink: FastSink, messages: int, connections: int) -> float:
 
 
 # --- setup shared by ingest and end to end ----------------------------------------------------
-def configure(c: Container, sink: FastSink, connections: int, sends: int) -> None:
+def configure(c: Container, sink: FastSink, connections: int, sends: int,
+              lease_seconds: int | None = None) -> None:
     c.tenancy.initialise_instance()
+    dispatch: dict[str, Any] = {"max_concurrent_sends": sends}
+    if lease_seconds is not None:
+        dispatch["lease_seconds"] = lease_seconds
     c.tenancy.configure_instance({"smtp": {"pool_size_per_key": connections},
-                                  "dispatch": {"max_concurrent_sends": sends}})
+                                  "dispatch": dispatch})
     c.tenancy.create_tenant(TENANT, {}, None)
     c.tenancy.register_account(TENANT, ACCOUNT, {
         "host": sink.host, "port": sink.port, "use_tls": False, "batch_size": 1000,
@@ -180,13 +184,27 @@ def _wait(what: Callable[[], bool], deadline: float, label: str) -> float:
     return time.perf_counter()
 
 
-def end_to_end(c: Container, sink: FastSink, messages: int, progress: Progress,
-               timeout: float) -> EndToEnd:
-    """Queue ``messages`` with projections and one dispatcher running; time until all are sent."""
-    c.start_projections()
-    c.catch_up(["accounts", "messages"])
+def _queue_all(c: Container, messages: int) -> None:
+    for start in range(0, messages, BATCH):
+        queue(c, "e2e", start, min(BATCH, messages - start))
+
+
+def _start(c: Container) -> None:
     dispatcher = c.start_dispatcher(worker_id="bench")
     _wait(lambda: dispatcher.cycles >= 1, time.perf_counter() + 30, "the dispatcher's first cycle")
+
+
+def end_to_end(c: Container, sink: FastSink, messages: int, progress: Progress,
+               timeout: float, prequeue: bool = False) -> EndToEnd:
+    """Queue ``messages`` with projections and one dispatcher running (``prequeue``: queued
+    and projected before the dispatcher starts, then the clock starts); time until all are sent."""
+    c.start_projections()
+    c.catch_up(["accounts", "messages"])
+    if prequeue:
+        _queue_all(c, messages)
+        c.catch_up(["messages"], timeout=timeout)
+    else:
+        _start(c)
     before = sink.received
     seen = [0]
 
@@ -198,8 +216,10 @@ def end_to_end(c: Container, sink: FastSink, messages: int, progress: Progress,
 
     with counting_problems() as problems:
         began = time.perf_counter()
-        for start in range(0, messages, BATCH):
-            queue(c, "e2e", start, min(BATCH, messages - start))
+        if prequeue:
+            c.start_dispatcher(worker_id="bench")
+        else:
+            _queue_all(c, messages)
         queued = time.perf_counter()
         deadline = began + timeout
         at_sink = _wait(sink_has_all, deadline, f"{messages} messages at the sink")

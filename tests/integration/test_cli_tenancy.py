@@ -25,7 +25,8 @@ def cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.timeout(180)
 def test_tenant_and_account_commands(container: Container, settings: Settings) -> None:
-    added = cli(settings, "tenants", "add", "acme", "--base-url", "http://127.0.0.1:9", "--bearer", "bearer-s3cret")
+    added = cli(settings, "tenants", "add", "acme", "--base-url", "http://127.0.0.1:9",
+                "--bearer", "bearer-s3cret")
     assert added.returncode == 0, added.stderr
     assert re.search(r"lmk_[0-9a-f]{16}_[A-Za-z0-9_-]{43}", added.stdout)
     assert cli(settings, "tenants", "add", "acme").returncode == 1
