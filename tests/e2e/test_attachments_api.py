@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.support.attachment_server import AttachmentServer
-from tests.support.live import Live
+from tests.support.live import Live, eventually
 
 pytestmark = pytest.mark.e2e
 MIB = 1024 * 1024
@@ -23,17 +23,6 @@ CONFIG_WAIT = 2.1  # the dispatcher re-reads the instance configuration every 2 
 def M(x: str, attachments: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
     return {"id": x, "account_id": "smtp1", "from": "a@acme.test", "to": "u@dest.test", "subject": "s",
             "body": "b", "attachments": attachments, **extra}
-
-
-def eventually(check: Any, timeout: float = 15.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.05)
 
 
 @pytest.fixture

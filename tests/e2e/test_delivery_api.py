@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.live import Live
+from tests.support.live import Live, eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -15,17 +15,6 @@ pytestmark = pytest.mark.e2e
 def M(x: str, **extra: Any) -> dict[str, Any]:
     return {"id": x, "account_id": "smtp1", "from": "a@acme.test", "to": "u@dest.test", "subject": "s",
             "body": "b", **extra}
-
-
-def eventually(check: Any, timeout: float = 10.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.05)
 
 
 @pytest.fixture

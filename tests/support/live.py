@@ -76,3 +76,15 @@ def live_server(settings: Settings, *, dispatch: bool = False) -> Iterator[Live]
         sock.close()
         container.close()
 
+
+
+def eventually(check: Any, timeout: float = 15.0) -> Any:
+    """Poll ``check`` until it returns something truthy (and return that), or fail."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.05)
