@@ -8,6 +8,7 @@ which we cannot promise for every relay.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from collections.abc import Collection
@@ -40,6 +41,7 @@ class Mailbox(NamedTuple):
         return str(Address(display_name=self.name, addr_spec=self.addr_spec))
 
 
+@functools.lru_cache(maxsize=8192)  # pure: a batch repeats its From (and often its To)
 def parse_mailbox(text: str) -> Mailbox:
     """``addr``, ``<addr>`` or ``Name <addr>`` (name plain or quoted)."""
     text = text.strip()
@@ -55,6 +57,7 @@ def parse_mailbox(text: str) -> Mailbox:
     return Mailbox(_display_name(text[:open_at].strip()), parse_addr_spec(text[open_at + 1 : -1].strip()))
 
 
+@functools.lru_cache(maxsize=8192)
 def parse_addr_spec(text: str) -> str:
     local, at, domain = text.rpartition("@")
     if not at:
