@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import quote
 
 from litestar import Controller, Request, Response, get
+from litestar.params import FromPath, FromQuery
 
 from adapters.attachments_store import FileDownloads, signature_ok
 from api.calls import container_of
@@ -23,8 +24,8 @@ class DownloadsController(Controller):
 
     @get("/{file_id:str}/{filename:str}", operation_id="GetDownload",
          summary="Download an offloaded attachment", sync_to_thread=True, media_type=_OCTET_STREAM)
-    def download(self, request: Request[Any, Any, Any], file_id: str, filename: str,
-                 expires: str = "", sig: str = "") -> Response[bytes]:
+    def download(self, request: Request[Any, Any, Any], file_id: FromPath[str], filename: FromPath[str],
+                 expires: FromQuery[str] = "", sig: FromQuery[str] = "") -> Response[bytes]:
         container = container_of(request)
         key = container.secret_box.download_key
         downloads = FileDownloads(Path(container.settings.data_dir) / "files", key)
