@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from urllib.parse import urlsplit, urlunsplit
 
@@ -30,11 +31,26 @@ def with_dbname(url: str, dbname: str) -> str:
     return urlunsplit(parts._replace(path=f"/{dbname}"))
 
 
+STALE_AFTER = 3 * 3600  # no test run lives this long: its database was left by a killed run
+
+
 def create_database(url: str) -> str:
-    name = f"ledgermail_test_{uuid.uuid4().hex[:10]}"
+    """A database for this run, named with its creation time so later runs can tell
+    (and drop) what a killed run left behind."""
+    name = f"ledgermail_test_{int(time.time())}_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(url, autocommit=True) as conn:
+        _drop_stale(conn)
         conn.execute(f'CREATE DATABASE "{name}"')
     return with_dbname(url, name)
+
+
+def _drop_stale(conn: psycopg.Connection) -> None:
+    cutoff = time.time() - STALE_AFTER
+    rows = conn.execute("SELECT datname FROM pg_database WHERE datname LIKE 'ledgermail_test_%'").fetchall()
+    for (name,) in rows:
+        stamp = name.removeprefix("ledgermail_test_").split("_")[0]
+        if stamp.isdigit() and int(stamp) < cutoff:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def drop_database(url: str, db_url: str) -> None:
