@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from scripts.bench.report import HEADER, md_table
+from scripts.bench.report import md_table
+from scripts.bench.report import write_section as shared_write_section
 
 START = "<!-- bench:dispatch:start -->"
 END = "<!-- bench:dispatch:end -->"
@@ -78,15 +78,8 @@ METHOD = [
 
 
 def write_section(path: Path, section: str) -> None:
-    """Replace this benchmark's section of ``path`` (or append it), leaving the rest."""
-    text = path.read_text() if path.exists() else HEADER
-    pattern = re.compile(re.escape(START) + ".*?" + re.escape(END) + r"\n?", re.DOTALL)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section, text, count=1)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
+    """Replace the dispatch section of ``path`` (or append it), leaving the rest."""
+    shared_write_section(path, section, start=START, end=END)
 
 
 def markdown_section(rows: Sequence[Row], machine: dict[str, str], command: str, date: str,

@@ -133,10 +133,10 @@ def markdown_section(figures: Sequence[Figure], machine: dict[str, str], command
     return "\n\n".join(parts) + "\n"
 
 
-def write_section(path: Path, section: str) -> None:
-    """Replace this benchmark's section of ``path`` (or append it), leaving the rest."""
+def write_section(path: Path, section: str, *, start: str = START, end: str = END) -> None:
+    """Replace one benchmark's section of ``path`` (or append it), leaving the rest."""
     text = path.read_text() if path.exists() else HEADER
-    pattern = re.compile(re.escape(START) + ".*?" + re.escape(END) + r"\n?", re.DOTALL)
+    pattern = re.compile(re.escape(start) + ".*?" + re.escape(end) + r"\n?", re.DOTALL)
     if pattern.search(text):
         text = pattern.sub(lambda _: section, text, count=1)
     else:
