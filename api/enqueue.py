@@ -14,6 +14,7 @@ from api.errors import ApiError
 from api.views import tenant_row
 from application.sending.app import QueueOptions
 from domain.errors import InvalidValue
+from domain.instance_config import InstanceConfig
 from domain.sending.priority import parse_priority
 from domain.sending.validate import ValidationContext, named_tenant
 
@@ -36,11 +37,10 @@ def _target_tenant(request: Request[Any, Any, Any], entries: list[Any]) -> str:
     return tenant_id
 
 
-async def _context(request: Request[Any, Any, Any], tenant_id: str,
-                   default_priority: Any) -> tuple[ValidationContext, QueueOptions]:
+async def _context(request: Request[Any, Any, Any], tenant_id: str, default_priority: Any,
+                   config: InstanceConfig) -> tuple[ValidationContext, QueueOptions]:
     container = container_of(request)
     tenant = await tenant_row(request, tenant_id)
-    config = await in_thread(container.tenancy.instance_config)
     accounts = await in_thread(container.projections["accounts"].view.list, tenant_id)
     priority = config.default_priority
     if default_priority is not None:
@@ -72,7 +72,7 @@ async def enqueue(request: Request[Any, Any, Any], body: AddMessages) -> AddMess
                        f"at most {config.max_messages_per_call} messages per call",
                        details=[{"field": "messages", "reason": "length", "message": "too many items"}])
     tenant_id = _target_tenant(request, body.messages)
-    ctx, options = await _context(request, tenant_id, body.default_priority)
+    ctx, options = await _context(request, tenant_id, body.default_priority, config)
     result = await in_thread(container.sending.queue_messages, ctx, body.messages, options, meta_of(request))
     await settle(request, result.position, ["messages"], "sending")
     return AddMessagesAnswer(ok=True, queued=result.queued, rejected=result.rejected,

@@ -54,16 +54,7 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
                    help="end to end: queue and project all messages first, then start the "
                         "dispatcher and the clock (no ingest running beside the dispatcher)")
     p.add_argument("--timeout", type=float, default=600.0, help="end-to-end timeout, seconds")
-    p.add_argument("--quick", action="store_true", help="a tiny smoke run (seconds)")
-    p.add_argument("--pg-url", help="PostgreSQL server to create the bench databases on "
-                   f"(default: env LEDGERMAIL_BENCH_DATABASE_URL, else {stores.DEFAULT_PG_URL})")
-    p.add_argument("--markdown", action="store_true",
-                   help="refresh the section in docs/benchmarks.md")
-    p.add_argument("--out", type=Path, help="refresh the section in this markdown file")
-    p.add_argument("--check", action="store_true", help="exit 1 when a bar fails")
-    p.add_argument("--no-progress", action="store_true", help="no progress bars")
-    args = p.parse_args(argv)
-    args.pg_url = args.pg_url or stores.pg_admin_url()
+    args = stores.parse_common(p, argv)
     if args.quick:
         args.messages, args.rounds = 300, 1
     if min(args.messages, args.rounds, args.connections, args.sends) < 1:

@@ -58,16 +58,7 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--library-events", type=int, default=None,
                    help="events for the library's per-event runner (default events/20)")
     p.add_argument("--samples", type=int, default=200, help="latency samples per mode (200)")
-    p.add_argument("--quick", action="store_true", help="a tiny smoke run (seconds)")
-    p.add_argument("--pg-url", help="PostgreSQL server to create the bench database on "
-                   f"(default: env LEDGERMAIL_BENCH_DATABASE_URL, else {stores.DEFAULT_PG_URL})")
-    p.add_argument("--markdown", action="store_true",
-                   help="refresh the section in docs/benchmarks.md")
-    p.add_argument("--out", type=Path, help="refresh the section in this markdown file")
-    p.add_argument("--check", action="store_true", help="exit 1 when a bar fails")
-    p.add_argument("--no-progress", action="store_true", help="no progress bars")
-    args = p.parse_args(argv)
-    args.pg_url = args.pg_url or stores.pg_admin_url()
+    args = stores.parse_common(p, argv)
     if min(args.events, args.rounds, args.samples, args.library_events or 1) < 1:
         p.error("--events, --rounds, --samples and --library-events must be at least 1")
     return args

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import base64
 import contextlib
 import os
@@ -9,7 +10,7 @@ import platform
 import secrets
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -111,3 +112,17 @@ def machine(admin_url: str | None, load_at_start: str) -> dict[str, str]:
         "PostgreSQL": _pg_version(admin_url),
         "OS": platform.platform(),
     }
+
+
+def parse_common(p: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
+    """The options every benchmark has (smoke run, server, where figures go), then parse."""
+    p.add_argument("--quick", action="store_true", help="a tiny smoke run (seconds)")
+    p.add_argument("--pg-url", help="PostgreSQL server to create the bench databases on "
+                   f"(default: env LEDGERMAIL_BENCH_DATABASE_URL, else {DEFAULT_PG_URL})")
+    p.add_argument("--markdown", action="store_true", help="refresh the section in docs/benchmarks.md")
+    p.add_argument("--out", type=Path, help="refresh the section in this markdown file")
+    p.add_argument("--check", action="store_true", help="exit 1 when a bar fails")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    args = p.parse_args(argv)
+    args.pg_url = args.pg_url or pg_admin_url()
+    return args
