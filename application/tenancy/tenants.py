@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import secrets as pysecrets
 from typing import Any
 
@@ -113,8 +114,6 @@ class TenantCommands(LedgerApplication):
             return self.record(tenant, *accounts)
 
     def verify_key_secret(self, salt_hex: str, digest: str, secret: str) -> bool:
-        import hmac
-
         return hmac.compare_digest(digest, self.secret_box.token_digest(bytes.fromhex(salt_hex), secret))
 
     # --- helpers ------------------------------------------------------------------------
