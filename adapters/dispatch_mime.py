@@ -8,7 +8,6 @@ Without them only inline (``base64``) attachments can be built: one that needs a
 from __future__ import annotations
 
 from collections.abc import Sequence
-from email.utils import parsedate_to_datetime
 from uuid import UUID
 
 from adapters.mime import build_mime
@@ -25,7 +24,7 @@ def build_message(content: MessageContent, *, message_id: str, date: str, pk: UU
                   files: Sequence[MimeFile] | None = None) -> bytes:
     attached = list(files) if files is not None else _inline(content)
     # the Date of the first attempt, exactly as recorded: every retry repeats it
-    return build_mime(content, message_id=message_id, date=parsedate_to_datetime(date), pk=pk,
+    return build_mime(content, message_id=message_id, date=date, pk=pk,
                       attachments=attached)
 
 
