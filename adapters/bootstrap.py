@@ -22,6 +22,7 @@ from adapters.registry import PROJECTIONS
 from adapters.report_client import HttpxReportClient
 from adapters.report_leases import SqlReportLeases
 from adapters.runner import ProjectionRunner, Source
+from adapters.runner_group import ProjectionGroup
 from adapters.secrets import CryptoSecretBox, load_or_create_key
 from adapters.settings import Settings
 from adapters.smtp import AioSmtpTransport
@@ -141,10 +142,15 @@ class Container:
 
     def start_projections(self, names: list[str] | None = None) -> None:
         self._listen()
+        group = []
         for name in names or list(self.projections):
             runner = self.runner(name)
             self.runners[name] = runner
-            self._threads.append(runner.start(self._stop))
+            group.append(runner)
+        # one thread, one read and one transaction a page for all of them (adapters/runner_group.py)
+        page, poll = self.settings.projection_page_size, self.settings.projection_poll_seconds
+        self._threads.append(ProjectionGroup(group, self.db, hub=self.hub, page_size=page,
+                                             poll_seconds=poll).start(self._stop))
 
     def start_dispatcher(self, *, worker_id: str | None = None, transport: SmtpTransport | None = None,
                          options: DispatcherOptions | None = None) -> Dispatcher:
