@@ -13,6 +13,7 @@ from urllib.parse import unquote, urlsplit
 from eventsourcing.persistence import ApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteFactory
 
+from adapters.pg_recorder import TOPIC as PG_RECORDER_TOPIC
 from adapters.settings import Settings
 
 
@@ -61,6 +62,7 @@ def application_env(settings: Settings, *, create_tables: bool) -> dict[str, Any
             POSTGRES_MAX_OVERFLOW="8",
             POSTGRES_LOCK_TIMEOUT="10",
             POSTGRES_PRE_PING="y",
+            APPLICATION_RECORDER_TOPIC=PG_RECORDER_TOPIC,
         )
     else:
         settings.data_dir.mkdir(parents=True, exist_ok=True)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from uuid import UUID, uuid5
 
 from domain.instance import LEDGERMAIL_NAMESPACE
 
 
+@functools.lru_cache(maxsize=16384)  # pure; one add-messages call asks three times per message
 def message_uuid(tenant_id: str, client_id: str) -> UUID:
     """The message's ``pk``: stable for the pair, so a resubmission finds the same aggregate."""
     return uuid5(LEDGERMAIL_NAMESPACE, f"message/{tenant_id}/{client_id}")
