@@ -9,6 +9,7 @@ from litestar.openapi.plugins import RedocRenderPlugin, ScalarRenderPlugin
 from adapters.bootstrap import Container
 from api.auth import Authenticator
 from api.controllers.accounts import AccountsController
+from api.controllers.admin_ui import ADMIN_UI_HANDLERS
 from api.controllers.command_log import CommandLogController
 from api.controllers.commands import CommandsController
 from api.controllers.downloads import DownloadsController
@@ -22,7 +23,8 @@ from api.middleware import request_id_middleware
 from api.recording import command_log_middleware
 
 CONTROLLERS = [ServiceController, CommandsController, TenantsController, AccountsController,
-               InstanceController, CommandLogController, MessagesController, DownloadsController]
+               InstanceController, CommandLogController, MessagesController, DownloadsController,
+               *ADMIN_UI_HANDLERS]
 
 
 def create_app(container: Container) -> Litestar:
