@@ -1,0 +1,1 @@
+"""Bounces and complaints: the classification table, parsed reports, the InboundReport."""
