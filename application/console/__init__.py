@@ -1,0 +1,1 @@
+"""The console application: contacts, subscriptions, contact events, the event registry."""

@@ -1,0 +1,1 @@
+"""The console context: contacts and their consent, contact events, the event registry."""
