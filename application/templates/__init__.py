@@ -1,0 +1,1 @@
+"""The content application: templates, publishing behind the linter and the Mail-Tester gate."""

@@ -1,0 +1,1 @@
+"""The content context: templates, their immutable versions, the linter and its settings."""
