@@ -13,6 +13,7 @@ from api.contracts.messages import AcceptedOut, AddMessages, AddMessagesAnswer
 from api.errors import ApiError
 from api.views import tenant_row
 from application.sending.app import QueueOptions
+from application.sending.enqueue_context import queue_context
 from domain.errors import InvalidValue
 from domain.instance_config import InstanceConfig
 from domain.sending.priority import parse_priority
@@ -42,7 +43,7 @@ async def _context(request: Request[Any, Any, Any], tenant_id: str, default_prio
     container = container_of(request)
     tenant = await tenant_row(request, tenant_id)
     accounts = await in_thread(container.projections["accounts"].view.list, tenant_id)
-    priority = config.default_priority
+    priority = None
     if default_priority is not None:
         try:
             priority = parse_priority(default_priority, "default_priority")
@@ -50,18 +51,8 @@ async def _context(request: Request[Any, Any, Any], tenant_id: str, default_prio
             raise ApiError(422, "validation_failed", exc.message,
                            details=[{"field": "default_priority", "reason": "enum",
                                      "message": exc.message}]) from exc
-    lfc = tenant.settings.large_file_config
-    roots = {name: path.replace("{tenant_id}", tenant_id)
-             for name, path in config.attachments.filesystem_roots.items()}
-    ctx = ValidationContext(
-        tenant_id=tenant_id, account_ids=frozenset(a.account_id for a in accounts),
-        now=container.clock.now(), default_priority=priority,
-        max_recipients_per_message=config.max_recipients_per_message, max_body_bytes=config.max_body_bytes,
-        has_client_base_url=bool(tenant.settings.client_base_url), filesystem_roots=roots,
-        reject_limit_mb=lfc.max_size_mb if lfc.enabled and lfc.action == "reject" else None)
-    options = QueueOptions(message_id_domain=config.message_id_domain,
-                           report=bool(tenant.settings.client_base_url))
-    return ctx, options
+    return queue_context(tenant_id, tenant.settings, (a.account_id for a in accounts), config,
+                         container.clock.now(), priority)
 
 
 async def enqueue(request: Request[Any, Any, Any], body: AddMessages) -> AddMessagesAnswer:

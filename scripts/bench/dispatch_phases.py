@@ -16,6 +16,7 @@ import aiosmtplib
 
 from adapters.bootstrap import Container
 from application.sending.app import QueueOptions
+from application.sending.enqueue_context import queue_context
 from domain.sending.validate import ValidationContext
 from scripts.bench.dispatch_sink import FastSink
 
@@ -78,22 +79,9 @@ def configure(c: Container, sink: FastSink, connections: int, sends: int,
 
 def context(c: Container) -> tuple[ValidationContext, QueueOptions]:
     """The ValidationContext and QueueOptions ``api/enqueue.py`` builds for a tenant."""
-    config = c.tenancy.instance_config()
-    tenant = c.tenancy.get_tenant(TENANT)
     accounts = c.projections["accounts"].view.list(TENANT)  # type: ignore[attr-defined]
-    lfc = tenant.settings.large_file_config
-    roots = {name: path.replace("{tenant_id}", TENANT)
-             for name, path in config.attachments.filesystem_roots.items()}
-    ctx = ValidationContext(
-        tenant_id=TENANT, account_ids=frozenset(a.account_id for a in accounts),
-        now=c.clock.now(), default_priority=config.default_priority,
-        max_recipients_per_message=config.max_recipients_per_message,
-        max_body_bytes=config.max_body_bytes,
-        has_client_base_url=bool(tenant.settings.client_base_url), filesystem_roots=roots,
-        reject_limit_mb=lfc.max_size_mb if lfc.enabled and lfc.action == "reject" else None)
-    options = QueueOptions(message_id_domain=config.message_id_domain,
-                           report=bool(tenant.settings.client_base_url))
-    return ctx, options
+    return queue_context(TENANT, c.tenancy.get_tenant(TENANT).settings, (a.account_id for a in accounts),
+                         c.tenancy.instance_config(), c.clock.now())
 
 
 def queue(c: Container, prefix: str, start: int, count: int) -> float:
