@@ -13,6 +13,11 @@ from collections.abc import Callable
 import msgspec
 
 from adapters.bootstrap import Container
+from adapters.history.pg_select import history_sources
+from adapters.history.reader import rare_collections
+from adapters.registry import PROJECTIONS
+from adapters.runner import ProjectionRunner
+from projections.base import View
 
 Progress = Callable[[str, int], Callable[[int], None]]
 
@@ -34,14 +39,26 @@ def _scratch(container: Container, name: str, prefix: str):  # type: ignore[no-u
     return scratch
 
 
+REPLAY_PAGE = 5000  # a replay is one long catch-up: fewer, bigger pages fold more per upsert
+
+
+def _replayer(container: Container, name: str, scratch: View) -> ProjectionRunner:
+    """A non-leader runner for a scratch copy, reading through the history reader's sources
+    (binary tuples on PostgreSQL, ADR 0015) in pages of at least ``REPLAY_PAGE``."""
+    page = max(container.settings.projection_page_size, REPLAY_PAGE)
+    return ProjectionRunner(PROJECTIONS[name](scratch), history_sources(container.sources(), container.db),
+                            page_size=page)
+
+
 def rebuild_view(container: Container, name: str, *, progress: Progress | None = None) -> RebuildReport:
     started = time.perf_counter()
     live = container.projections[name].view
     scratch = _scratch(container, name, "rebuild_")
-    runner = container.runner(name, view=scratch, leader=False)
+    runner = _replayer(container, name, scratch)
     stop_at = {n: s.max_position() for n, s in runner.sources.items()}
     tick = progress(name, sum(stop_at.values())) if progress else None
-    events = runner.catch_up(stop_at=stop_at, progress=tick)
+    with rare_collections():
+        events = runner.catch_up(stop_at=stop_at, progress=tick)
     live.replace_with(scratch)
     with container.db.transaction(write=False) as tx:
         rows = sum(len(v) for v in live.rows(tx).values())
@@ -55,9 +72,10 @@ def verify_view(container: Container, name: str, *, progress: Progress | None = 
         positions = live.positions(tx)
         live_rows = live.rows(tx)
     scratch = _scratch(container, name, "verify_")
-    runner = container.runner(name, view=scratch, leader=False)
+    runner = _replayer(container, name, scratch)
     tick = progress(name, sum(positions.values())) if progress else None
-    events = runner.catch_up(stop_at=positions, progress=tick)
+    with rare_collections():
+        events = runner.catch_up(stop_at=positions, progress=tick)
     with container.db.transaction(write=False) as tx:
         scratch_rows = scratch.rows(tx)
     scratch.drop()

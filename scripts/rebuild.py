@@ -54,6 +54,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         for diff in r.differences:
             print(f"    {diff}")
         failed |= r.verified is False
+    seconds = sum(r.seconds for r in reports)
+    if args.verify:
+        verdict = "DIFFERENT" if failed else "all equal"
+        print(f"{len(reports)} views verified in {seconds:.3f}s: {verdict}")
+    else:
+        print(f"{len(reports)} views rebuilt in {seconds:.3f}s")
     return 1 if failed else 0
 
 
