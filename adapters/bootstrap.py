@@ -8,35 +8,39 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from adapters.attachments import HttpAttachmentFetcher
-from adapters.attachments_store import ContentCache, FileDownloads
+from adapters.bounce_mailbox import SqlMailboxProgress
 from adapters.clock import DatabaseClock
-from adapters.dispatch_loader import EventTableMessages
-from adapters.dispatch_mime import build_message
+from adapters.contact_keys import ContactKeyVault
 from adapters.dispatch_store import SqlDispatchStore
 from adapters.event_index import EventStoreIndex
 from adapters.heartbeat import Heartbeat
+from adapters.job_schedule import SqlJobSchedule
 from adapters.leader import FileLock, LeaderLock, PostgresAdvisoryLock
 from adapters.persistence import application_env
 from adapters.registry import PROJECTIONS
-from adapters.report_client import HttpxReportClient
 from adapters.report_leases import SqlReportLeases
+from adapters.retention import RetentionJob
 from adapters.runner import ProjectionRunner, Source
 from adapters.runner_group import ProjectionGroup
 from adapters.secrets import CryptoSecretBox, load_or_create_key
 from adapters.settings import Settings
-from adapters.smtp import AioSmtpTransport
 from adapters.sqldb import PostgresDatabase, SqliteDatabase
+from adapters.templates.jinja import JinjaRenderer
+from adapters.templates.mjml import MrmlCompiler
+from adapters.tracking import TrackingLinks
 from adapters.wake import PostgresListener, WakeHub
+from adapters.workers import WorkerStarters
 from application.base import LedgerApplication, SystemClock
+from application.console.app import ConsoleApplication
 from application.ports import Clock
 from application.sending.app import SendingApplication
-from application.sending.dispatch_attachments import AttachmentWork
-from application.sending.dispatch_settings import InstanceSettings
-from application.sending.dispatcher import Dispatcher, DispatcherOptions
-from application.sending.ports import SmtpTransport
-from application.sending.report_ports import ReportClient, ReportTarget
+from application.sending.bounce_intake import BounceIntake
+from application.sending.bounce_poller import BouncePoller
+from application.sending.dispatcher import Dispatcher
+from application.sending.outcomes import OutcomeRecorder
 from application.sending.reporter import Reporter
+from application.sending.tracking_hits import TrackingRecorder
+from application.templates.app import ContentApplication
 from application.tenancy import TenancyApplication
 from projections.base import Projection, View
 
@@ -47,13 +51,14 @@ class ProjectionLagError(TimeoutError):
     """A read waited for its views to reach a write's position and gave up."""
 
 
-class Container:
+class Container(WorkerStarters):
     """Everything a process uses, built once from Settings and handed to api/workers."""
 
     def __init__(self, settings: Settings, *, create_tables: bool = False, clock: Clock | None = None):
         self.settings = settings
         self.started_at = time.time()
-        self.secret_box = CryptoSecretBox(load_or_create_key(settings.secret_key, settings.data_dir))
+        master_key = load_or_create_key(settings.secret_key, settings.data_dir)
+        self.secret_box = CryptoSecretBox(master_key)
         self.hub = WakeHub()
         env = application_env(settings, create_tables=create_tables)
         self.db: SqliteDatabase | PostgresDatabase = (
@@ -70,7 +75,20 @@ class Container:
         self.tenancy = TenancyApplication(env, self.secret_box, self.clock)
         self.sending = SendingApplication(env, self.secret_box, EventStoreIndex(self.db, "sending"),
                                           self.clock)
-        self.applications: dict[str, LedgerApplication] = {"tenancy": self.tenancy, "sending": self.sending}
+        # contact data keys live outside the event store (crypto-shredding, console.md §2.4)
+        self.vault = ContactKeyVault(self.db, master_key, self.secret_box)
+        if create_tables:
+            self.vault.create()
+        self.console = ConsoleApplication(env, self.vault, EventStoreIndex(self.db, "console"), self.clock)
+        self.content = ContentApplication(env, MrmlCompiler(), JinjaRenderer(), self.secret_box, self.clock)
+        # signed tracking/unsubscribe links and the click targets they stand for (console.md §10)
+        self.tracking = TrackingLinks(self.db, master_key, settings.public_url)
+        if create_tables:
+            self.tracking.create()
+        self.outcomes = OutcomeRecorder(self.sending)
+        self.tracking_hits = TrackingRecorder(self.sending)
+        self.applications: dict[str, LedgerApplication] = {"tenancy": self.tenancy, "sending": self.sending,
+                                                           "console": self.console, "content": self.content}
         for app in self.applications.values():
             app.listeners.append(self.hub.wake)
         self.projections: dict[str, Projection[Any]] = {
@@ -86,6 +104,15 @@ class Container:
         self.report_leases = SqlReportLeases(self.db)
         if create_tables:
             self.report_leases.create()
+        self.job_schedule = SqlJobSchedule(self.db)  # periodic jobs, one process each (retention)
+        if create_tables:
+            self.job_schedule.create()
+        self.retention_jobs: list[RetentionJob] = []
+        self.mailbox_progress = SqlMailboxProgress(self.db)  # the bounce poller's last UIDs
+        if create_tables:
+            self.mailbox_progress.create()
+        self.bounce_pollers: list[BouncePoller] = []
+        self._intake: BounceIntake | None = None
         self.dispatchers: list[Dispatcher] = []
         self.reporters: list[Reporter] = []
         self.heartbeat = Heartbeat(self.db, settings.worker_id, [])
@@ -151,53 +178,6 @@ class Container:
         page, poll = self.settings.projection_page_size, self.settings.projection_poll_seconds
         self._threads.append(ProjectionGroup(group, self.db, hub=self.hub, page_size=page,
                                              poll_seconds=poll).start(self._stop))
-
-    def start_dispatcher(self, *, worker_id: str | None = None, transport: SmtpTransport | None = None,
-                         options: DispatcherOptions | None = None) -> Dispatcher:
-        """A dispatcher in its own thread with its own event loop and SMTP pool; stops in close()."""
-        self._listen()
-        if transport is None:
-            pool_size = self.tenancy.instance_config().smtp.pool_size_per_key
-            transport = AioSmtpTransport(pool_size_per_key=pool_size)
-        data_dir, instance = self.settings.data_dir, InstanceSettings(self.tenancy)
-        fetcher = HttpAttachmentFetcher(
-            lambda: instance.get().attachments, self.secret_box,
-            ContentCache(data_dir / "cache" / "attachments", lambda: instance.get().attachments.cache_mb))
-        attachments = AttachmentWork(fetcher, FileDownloads(data_dir / "files", self.secret_box.download_key),
-                                     self.clock)
-        dispatcher = Dispatcher(self.sending, self.tenancy, self.dispatch_store, transport, build_message,
-                                self.clock, worker_id or self.settings.worker_id, options,
-                                secret_box=self.secret_box, waker=self.dispatch_hub,
-                                loader=EventTableMessages(self.db, self.sending.mapper),
-                                attachments=attachments)
-        self.dispatchers.append(dispatcher)
-        self._threads.append(dispatcher.start(self._stop))
-        return dispatcher
-
-    def report_targets(self) -> list[ReportTarget]:
-        """Every live tenant with a ``client_base_url``: where its reports go."""
-        return [ReportTarget(r.tenant_id, f"{r.settings.client_base_url}{r.settings.client_sync_path}",
-                             r.settings.active, r.settings.client_auth, r.created_ts)
-                for r in self.projections["tenants"].view.list() if r.settings.client_base_url]
-
-    def start_reporter(self, *, worker_id: str | None = None, client: ReportClient | None = None) -> Reporter:
-        """A reporter in its own thread with its own event loop; stops in close()."""
-        self._listen()
-        reporter = Reporter(
-            self.sending, self.projections["reports"].view, self.report_targets,
-            client or HttpxReportClient(), self.report_leases, self.clock,
-            worker_id or self.settings.worker_id, secret_box=self.secret_box,
-            config=lambda: self.tenancy.instance_config().reporting,
-            wait=lambda position: self.wait_for({"sending": position}, ["reports"]),
-            waker=self.report_hub)
-        self.reporters.append(reporter)
-        self._threads.append(reporter.start(self._stop))
-        return reporter
-
-    def start_heartbeat(self, roles: list[str]) -> None:
-        """Tell ``GET /status`` this process is alive and what it runs."""
-        self.heartbeat.roles = sorted(roles)
-        self.heartbeat.start(self._stop)
 
     # --- read-your-writes ------------------------------------------------------------
     def wait_for(self, positions: Mapping[str, int], views: list[str] | None = None,
