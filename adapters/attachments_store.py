@@ -83,19 +83,22 @@ def _is_md5(text: str) -> bool:
 class StoredFile(msgspec.Struct, frozen=True):
     filename: str
     mime_type: str | None = None
+    expires: float | None = None  # service clock; None: stored before expiries were kept
 
 
 class FileDownloads:
-    """``DownloadStore``: ``<data_dir>/files/<file_id>`` plus ``<file_id>.json`` (name, type)."""
+    """``DownloadStore``: ``<data_dir>/files/<file_id>`` plus ``<file_id>.json`` (name, type,
+    expiry). The retention job deletes expired files (``delete_expired``)."""
 
     def __init__(self, directory: Path, key: bytes) -> None:
         self.directory = directory
         self.key = key
 
-    def store(self, data: bytes, filename: str, mime_type: str | None) -> str:
+    def store(self, data: bytes, filename: str, mime_type: str | None, *, expires: float) -> str:
         self.directory.mkdir(parents=True, exist_ok=True)
         file_id = secrets.token_urlsafe(16)  # 22 URL-safe characters
-        (self.directory / f"{file_id}.json").write_bytes(msgspec.json.encode(StoredFile(filename, mime_type)))
+        info = StoredFile(filename, mime_type, expires)
+        (self.directory / f"{file_id}.json").write_bytes(msgspec.json.encode(info))
         (self.directory / file_id).write_bytes(data)
         return file_id
 
@@ -112,6 +115,28 @@ class FileDownloads:
         if len(file_id) != 22 or not all(c.isalnum() or c in "-_" for c in file_id):
             return None
         return self.directory / file_id
+
+    def delete_expired(self, now: float) -> int:
+        """Delete every file whose link expired before ``now`` (spec §9.4); how many went.
+        A link is good up to and including its ``expires`` second, as the download route
+        checks it. Files without a recorded expiry are left alone."""
+        deleted = 0
+        try:
+            sidecars = list(self.directory.glob("*.json"))
+        except OSError:
+            return 0
+        for sidecar in sidecars:
+            path = self.path(sidecar.stem)
+            try:
+                info = msgspec.json.decode(sidecar.read_bytes(), type=StoredFile)
+            except (OSError, msgspec.DecodeError):
+                continue
+            if path is None or info.expires is None or now <= info.expires:
+                continue
+            path.unlink(missing_ok=True)  # the bytes first: a half-deleted file is simply gone
+            sidecar.unlink(missing_ok=True)
+            deleted += 1
+        return deleted
 
     def info(self, file_id: str) -> StoredFile | None:
         path = self.path(file_id)

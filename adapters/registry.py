@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 from projections.base import Projection
+from projections.console_audit import AuditProjection
+from projections.console_contacts import ContactsProjection
+from projections.console_events import ContactEventsProjection
+from projections.console_keys import ConsoleKeysProjection
+from projections.console_sends import SendsProjection
 from projections.event_stats import EventStatsProjection
 from projections.sending import MessagesProjection, SendMetricsProjection
 from projections.sending.reports import ReportsProjection
+from projections.suppressions import SuppressionsProjection
+from projections.templates import TemplatesProjection
 from projections.tenancy.accounts import AccountsProjection
 from projections.tenancy.command_log import CommandLogProjection
 from projections.tenancy.instance import InstanceProjection
@@ -14,5 +21,7 @@ from projections.tenancy.tenants import TenantsProjection
 PROJECTIONS: dict[str, type[Projection]] = {  # type: ignore[type-arg]
     cls.VIEW.NAME: cls
     for cls in (EventStatsProjection, InstanceProjection, TenantsProjection, AccountsProjection,
-                CommandLogProjection, MessagesProjection, SendMetricsProjection, ReportsProjection)
+                CommandLogProjection, MessagesProjection, SendMetricsProjection, ReportsProjection,
+                SuppressionsProjection, ConsoleKeysProjection, ContactsProjection, ContactEventsProjection,
+                AuditProjection, TemplatesProjection, SendsProjection)
 }

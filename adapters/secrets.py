@@ -68,6 +68,8 @@ class CryptoSecretBox:
         self._aead = AESGCM(_derive(master_key, "ledgermail secret encryption v1"))
         self.download_key = _derive(master_key, "ledgermail download signing v1")
         self.cursor_key = _derive(master_key, "ledgermail cursor signing v1")
+        self._address_root = _derive(master_key, "ledgermail address key v1")
+        self._address_keys: dict[str, bytes] = {}
         self._check = hmac.new(
             _derive(master_key, "ledgermail key check v1"), b"ledgermail", hashlib.sha256
         ).hexdigest()[:32]
@@ -77,6 +79,15 @@ class CryptoSecretBox:
 
     def key_check(self) -> str:
         return self._check
+
+    def address_key(self, tenant_id: str, address: str) -> str:
+        """console.md §2.4: hex HMAC-SHA256 of the trimmed, lower-cased address under the
+        tenant's own key, so equal addresses of two tenants never share a hash."""
+        key = self._address_keys.get(tenant_id)
+        if key is None:
+            key = hmac.new(self._address_root, tenant_id.encode(), hashlib.sha256).digest()
+            self._address_keys[tenant_id] = key
+        return hmac.new(key, address.strip().lower().encode(), hashlib.sha256).hexdigest()
 
     def encrypt(self, plaintext: str) -> str:
         nonce = secrets.token_bytes(12)

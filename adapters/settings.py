@@ -26,6 +26,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     read_wait_seconds: float = 5.0
     projection_page_size: int = 1000
     projection_poll_seconds: float = 0.5
+    retention_interval_seconds: float = 600.0  # how often the retention job runs (proxy.md §8.5)
+    public_url: str = "http://127.0.0.1:8000"  # link base of tracking and unsubscribe URLs (console.md §0)
+    mailtester_url: str = "https://mail-tester.com/api"  # console.md §5.5; tests use a loopback stub
 
     @property
     def backend(self) -> str:
@@ -54,6 +57,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             "worker_id": get("WORKER_ID") or f"{socket.gethostname()}:{os.getpid()}",
             "fake_clock": (get("FAKE_CLOCK") or "0").lower() in ("1", "true", "yes"),
             "max_request_bytes": int(get("MAX_REQUEST_BYTES") or 50 * MIB),
+            "retention_interval_seconds": float(get("RETENTION_INTERVAL_SECONDS") or 600),
+            "public_url": (get("PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/"),
+            "mailtester_url": (get("MAILTESTER_URL") or "https://mail-tester.com/api").rstrip("/"),
         }
         values.update(overrides)
         url = values["database_url"]

@@ -9,22 +9,27 @@ from litestar.openapi.plugins import RedocRenderPlugin, ScalarRenderPlugin
 from adapters.bootstrap import Container
 from api.auth import Authenticator
 from api.controllers.accounts import AccountsController
+from api.controllers.admin import ADMIN_CONTROLLERS
 from api.controllers.admin_ui import ADMIN_UI_HANDLERS
+from api.controllers.bounces import BouncesController
 from api.controllers.command_log import CommandLogController
 from api.controllers.commands import CommandsController
 from api.controllers.downloads import DownloadsController
+from api.controllers.history import HistoryController
 from api.controllers.instance import InstanceController
 from api.controllers.messages import MessagesController
 from api.controllers.service import VERSION, ServiceController
 from api.controllers.tenants import TenantsController
 from api.controllers.testing import TestClockController
+from api.controllers.tracking import TrackingController
 from api.errors import EXCEPTION_HANDLERS
 from api.middleware import request_id_middleware
 from api.recording import command_log_middleware
 
 CONTROLLERS = [ServiceController, CommandsController, TenantsController, AccountsController,
                InstanceController, CommandLogController, MessagesController, DownloadsController,
-               *ADMIN_UI_HANDLERS]
+               BouncesController, HistoryController, TrackingController,
+               *ADMIN_CONTROLLERS, *ADMIN_UI_HANDLERS]
 
 
 def create_app(container: Container) -> Litestar:

@@ -21,10 +21,12 @@ TENANT_KEY = re.compile(r"^lmk_(?P<key_id>[0-9a-f]{16})_(?P<secret>[A-Za-z0-9_-]
 
 
 class Caller:
-    def __init__(self, kind: str, tenant_id: str | None = None, key_id: str | None = None) -> None:
-        self.kind = kind  # "admin" | "tenant"
+    def __init__(self, kind: str, tenant_id: str | None = None, key_id: str | None = None,
+                 scopes: tuple[str, ...] | None = None) -> None:
+        self.kind = kind  # "admin" | "tenant" | "console" (a scoped console key, /admin/api only)
         self.tenant_id = tenant_id
         self.key_id = key_id
+        self.scopes = scopes  # None: every scope (admin token, tenant key)
 
     @property
     def is_admin(self) -> bool:
@@ -76,12 +78,22 @@ class Authenticator:
     def _tenant(self, key_id: str, secret: str) -> Caller | None:
         row = self.container.projections["tenants"].view.by_key_id(key_id)  # type: ignore[attr-defined]
         if row is None or row.deleted or not row.key_salt or not row.key_digest:
-            return None
+            return self._console_key(key_id, secret)
         if not self.container.tenancy.verify_key_secret(row.key_salt, row.key_digest, secret):
             return None
         if row.key_expires_at is not None and row.key_expires_at <= self.container.clock.now():
             return None
         return Caller("tenant", row.tenant_id, key_id)
+
+    def _console_key(self, key_id: str, secret: str) -> Caller | None:
+        row = self.container.projections["console_keys"].view.by_key_id(key_id)  # type: ignore[attr-defined]
+        if row is None or row.revoked:
+            return None
+        if not self.container.tenancy.verify_key_secret(row.salt, row.digest, secret):
+            return None
+        if row.expires_at is not None and row.expires_at <= self.container.clock.now():
+            return None
+        return Caller("console", row.tenant_id, key_id, tuple(row.scopes))
 
     def _fail(self) -> Caller:
         self.failures += 1
@@ -97,6 +109,8 @@ def caller_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Caller:
     if "caller" not in state:
         auth: Authenticator = connection.app.state.auth
         state["caller"] = auth.resolve(connection.headers.get("x-api-token"))
+        if state["caller"].kind == "console" and not connection.url.path.startswith("/admin/api"):
+            raise ApiError(403, "forbidden", "console keys work only on /admin/api")
     return state["caller"]  # type: ignore[no-any-return]
 
 

@@ -44,8 +44,10 @@ def _field_and_reason(text: str) -> tuple[str, str, str]:
 def validation_error(request: Request[Any, Any, Any], exc: msgspec.ValidationError) -> ApiError:
     field, reason, msg = _field_and_reason(str(exc))
     status = 400 if is_console(request) else 422
-    return ApiError(status, "validation_failed", f"{field}: {msg}",
-                    details=[{"field": field, "reason": reason, "message": msg}])
+    detail = {"field": field, "reason": reason, "message": msg}
+    if is_console(request):
+        detail["path"] = "$" if field == "body" else f"$.{field}"
+    return ApiError(status, "validation_failed", f"{field}: {msg}", details=[detail])
 
 
 def _field_problems(data: dict[str, Any], type_: type[Any],
@@ -81,6 +83,8 @@ async def decode_body(request: Request[Any, Any, Any], type_: type[T], *,
             problems = _field_problems(data, type_, required)
             if problems:
                 status = 400 if is_console(request) else 422
+                if is_console(request):  # console.md §1.3 names the JSON path
+                    problems = [{**p, "path": f"$.{p['field']}"} for p in problems]
                 first = problems[0]
                 raise ApiError(status, "validation_failed", f"{first['field']}: {first['message']}",
                                details=problems)

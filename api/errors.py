@@ -17,6 +17,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from adapters.bootstrap import ProjectionLagError
 from domain.errors import RuleViolation
+from domain.templates.rules import GateRefused
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +132,11 @@ def handle_rule(request: Request[Any, Any, Any], exc: RuleViolation) -> Response
     return error_response(request, status, exc.code, exc.message, **extra)
 
 
+def handle_gate(request: Request[Any, Any, Any], exc: GateRefused) -> Response[Any]:
+    """A publish gate's refusal keeps its status (422 too) and its extras (console.md §5.4)."""
+    return error_response(request, exc.status, exc.code, exc.message, **exc.extra)
+
+
 def handle_lag(request: Request[Any, Any, Any], exc: ProjectionLagError) -> Response[Any]:
     log.warning("read model lag on %s %s: %s", request.method, request.url.path, exc)
     return error_response(request, 503, "unavailable", "read models are catching up; retry shortly")
@@ -144,6 +150,7 @@ def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respon
 
 EXCEPTION_HANDLERS: dict[Any, Any] = {
     ApiError: handle_api_error,
+    GateRefused: handle_gate,
     RuleViolation: handle_rule,
     ProjectionLagError: handle_lag,
     ValidationException: handle_validation,

@@ -1,7 +1,9 @@
 """Messages as the API shows them: from the ``messages`` view (lists) or the event store.
 
 A single message is answered from its aggregate, so it is never stale and still answers
-after a retention purge (``purged: true``); lists come from the view.
+after a retention purge (``purged: true``); lists come from the view. When the client
+acknowledged each reportable event (``reported_ts``) comes from the view's
+``message_reports``, which a purge keeps.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import msgspec
 
 from api.contracts.messages import HistoryEntry, MessageDetail, MessageRecord
 from domain.sending.message import Message
+from projections.sending.report_items import REPORTED
 
 SECRET_AUTH = ("token", "password")
 
@@ -30,15 +33,27 @@ def record_from_row(row: Any, history: list[HistoryEntry] | None = None) -> Mess
         deferred_until=_ts(row.deferred_until), deferred_reason=row.deferred_reason,
         retry_count=row.retry_count, attempts=row.attempts, sent_ts=_ts(row.sent_ts),
         error_ts=_ts(row.error_ts), error=row.error, error_code=row.error_code, bounce=row.bounce,
-        complaint=row.complaint, unreported_reports=getattr(row, "unreported_reports", 0), **extra)
+        complaint=row.complaint, unreported_reports=row.unreported_reports, **extra)
 
 
-def history_of(message: Message) -> list[HistoryEntry]:
-    return [msgspec.convert(entry, HistoryEntry) for entry in message.history()]
+def history_of(message: Message, reported: dict[str, float | None]) -> list[HistoryEntry]:
+    """The message's events, oldest first; ``reported``: ``event_id`` -> acknowledgement time
+    of its reportable events (``MessagesView.reported``)."""
+    return [msgspec.convert({**entry, "reported_ts": _ts(reported.get(entry["event_id"]))}, HistoryEntry)
+            for entry in message.history()]
+
+
+def unreported(message: Message, reported: dict[str, float | None]) -> int:
+    """Reportable events (from the aggregate, never stale) not yet acknowledged by the client
+    as far as the view knows: a lagging view errs towards "still unreported"."""
+    return sum(1 for event in message.trail
+               if type(event).TOPIC in REPORTED and getattr(event, "report", False)
+               and reported.get(f"{message.id}:{event.originator_version}") is None)
 
 
 def detail_from_aggregate(message: Message, *, held_by: str | None, purged: bool,
-                          unreported: int = 0) -> MessageDetail:
+                          reported: dict[str, float | None], tenant_deleted: bool = False) -> MessageDetail:
+    """``tenant_deleted``: its report items were dropped with it, so none is pending."""
     fields, content = message.fields, message.content
     bounce = message.bounce
     complaint = message.complaint
@@ -59,8 +74,8 @@ def detail_from_aggregate(message: Message, *, held_by: str | None, purged: bool
         complaint=None if complaint is None else {"ts": _ts(complaint.timestamp),
                                                   "type": complaint.complaint_type,
                                                   "recipient": complaint.recipient},
-        unreported_reports=unreported, history=history_of(message), payload=payload_of(message),
-        purged=purged)
+        unreported_reports=0 if tenant_deleted else unreported(message, reported),
+        history=history_of(message, reported), payload=payload_of(message), purged=purged)
 
 
 def payload_of(message: Message) -> dict[str, Any] | None:

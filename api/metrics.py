@@ -26,6 +26,11 @@ COUNTERS: dict[str, tuple[str, str, list[str]]] = {
     "rejected_total": ("ledgermail_rejected", "Submissions rejected at acceptance", ["tenant_id", "reason"]),
     "bounces_total": ("ledgermail_bounces", "Bounces matched to a message", ["tenant_id", "bounce_type"]),
     "complaints_total": ("ledgermail_complaints", "Complaints matched to a message", ["tenant_id"]),
+    "reports_failed_total": ("ledgermail_reports_failed", "Delivery-report POSTs not acknowledged "
+                             "(non-2xx, timeout, connection error)", ["tenant_id"]),
+    "inbound_reports_total": ("ledgermail_inbound_reports",
+                              "Bounce and complaint mails ingested (kind bounce|complaint|ignored, "
+                              "matched to a message or not)", ["kind", "matched"]),
 }
 ACCOUNT_LABELS = ["tenant_id", "account_id"]
 
@@ -51,6 +56,19 @@ class ViewCollector(Collector):
         yield from _counters(samples)
         yield _latency(samples)
         yield self._pending(samples)
+        yield from self._bounce_polls()
+
+    def _bounce_polls(self) -> Iterator[CounterMetricFamily]:
+        """The IMAP poller's polls and failed polls per mailbox (proxy.md §10.1), shared by
+        every process through the mailbox progress table."""
+        polls = CounterMetricFamily("ledgermail_bounce_polls", "Bounce mailbox polls", labels=["mailbox"])
+        errors = CounterMetricFamily("ledgermail_bounce_poll_errors", "Bounce mailbox polls that failed",
+                                     labels=["mailbox"])
+        for state in self.container.mailbox_progress.states():
+            polls.add_metric([state.mailbox], state.polls)
+            errors.add_metric([state.mailbox], state.errors)
+        yield polls
+        yield errors
 
     def _events(self) -> CounterMetricFamily:
         events = CounterMetricFamily("ledgermail_events", "Events stored, by application and type",

@@ -42,6 +42,26 @@ def redact(value: Any) -> Any:
     return value
 
 
+# Console bodies carry personal data (console.md §2.4): the command log keeps its shape, not
+# its values, so a forgotten contact's address survives nowhere in clear.
+PERSONAL_KEYS = frozenset({"email", "fields", "tags", "timezone", "locale", "properties", "consentIp",
+                           "consentUserAgent", "contacts", "add", "remove", "addTags", "notes", "note"})
+
+
+def redact_personal(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: (_shape(v) if k in PERSONAL_KEYS else redact_personal(v)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact_personal(v) for v in value]
+    return value
+
+
+def _shape(value: Any) -> Any:
+    if isinstance(value, list):
+        return {"count": len(value)}
+    return None if value is None else MASK
+
+
 def _payload(scope: Scope, body: bytes) -> dict[str, Any]:
     query = {k.decode(): v.decode() for k, _, v in
              (part.partition(b"=") for part in scope.get("query_string", b"").split(b"&") if part)}
@@ -53,6 +73,8 @@ def _payload(scope: Scope, body: bytes) -> dict[str, Any]:
         decoded = msgspec.json.decode(body) if body.strip() else None
     except msgspec.DecodeError:
         decoded = {"size": len(body), "invalid_json": True}
+    if scope["path"].startswith("/admin/api/"):
+        return {"query": redact_personal(redact(query)), "body": redact_personal(redact(decoded))}
     return {"query": redact(query), "body": redact(decoded)}
 
 

@@ -9,12 +9,20 @@ from __future__ import annotations
 
 from types import ModuleType
 
+import domain.bounces.inbound_report
 import domain.command_entry
+import domain.console.contact
+import domain.console.contact_event
 import domain.instance
 import domain.sending.cleanup
 import domain.sending.message
+import domain.sending.outcome
 import domain.sending.report_batch
+import domain.suppression
+import domain.templates.settings
+import domain.templates.template
 import domain.tenancy.account
+import domain.tenancy.console_key
 import domain.tenancy.tenant
 from domain.model import EVENT_TOPICS, DomainEvent
 
@@ -26,8 +34,16 @@ AGGREGATE_MODULES: tuple[ModuleType, ...] = (
     domain.tenancy.tenant,
     domain.tenancy.account,
     domain.sending.message,
+    domain.sending.outcome,
     domain.sending.cleanup,
     domain.sending.report_batch,
+    domain.suppression,
+    domain.bounces.inbound_report,
+    domain.tenancy.console_key,
+    domain.console.contact,
+    domain.console.contact_event,
+    domain.templates.template,
+    domain.templates.settings,
 )
 
 TEST_PREFIX = "Test."  # topics the test suite registers for its probe aggregates

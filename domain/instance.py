@@ -27,6 +27,7 @@ class Instance(Aggregate):
             instance.key_check = self.key_check
             instance.admin_token = None
             instance.config = InstanceConfig()
+            instance.bounce_reloads = 0
 
     class AdminTokenGenerated(Aggregate.Event, frozen=True, kw_only=True):
         TOPIC: ClassVar[str] = "Instance.AdminTokenGenerated"
@@ -50,9 +51,14 @@ class Instance(Aggregate):
         TOPIC: ClassVar[str] = "Instance.BounceReloadRequested"
         enabled: bool
 
+        def apply(self, instance: Any) -> None:
+            # the bounce poller restarts when this count moves (proxy.md §4.5)
+            instance.bounce_reloads += 1
+
     key_check: str
     admin_token: tuple[str, str] | None
     config: InstanceConfig
+    bounce_reloads: int  # reload-bounce requests so far
 
     @classmethod
     def initialise(cls, key_check: str) -> Instance:

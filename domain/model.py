@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
@@ -178,6 +178,12 @@ class Aggregate:
         )
         event.mutate(self)
         self._pending_events.append(event)
+
+    @property
+    def pending_events(self) -> Sequence[DomainEvent]:
+        """Triggered and not yet collected (saved): what a save-time policy looks at. Read
+        only (not a copy: it is checked on every save of every aggregate)."""
+        return self._pending_events
 
     def collect_events(self) -> list[DomainEvent]:
         events, self._pending_events = self._pending_events, []

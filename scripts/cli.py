@@ -1,4 +1,4 @@
-"""The ``ledgermail`` command: serve, api, worker, migrate, rebuild, admin-token."""
+"""The ``ledgermail`` command: serve, api, worker, migrate, rebuild, export, replay, report, admin-token."""
 
 from __future__ import annotations
 
@@ -34,10 +34,18 @@ def cmd_api(args: argparse.Namespace) -> int:
     return serve(_settings(args), http=True, workers=False, migrate_first=False)
 
 
+# role -> its --no-<flag> (proxy.md §16 names them after what they run)
+WORKER_ROLES = {"project": "projections", "dispatch": "dispatcher", "report": "reporter", "jobs": "jobs"}
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
     from scripts.serve import serve
 
-    return serve(_settings(args), http=False, workers=True, migrate_first=False, roles=args.role)
+    roles = [r for r in (args.role or list(WORKER_ROLES)) if not getattr(args, f"no_{r}")]
+    if not roles:
+        print("ledgermail: error: every role is switched off", file=sys.stderr)
+        return 2
+    return serve(_settings(args), http=False, workers=True, migrate_first=False, roles=roles)
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -53,6 +61,7 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
     from scripts.rebuild import main as rebuild_main
 
     argv = [*args.names] + (["--all"] if args.all else []) + (["--verify"] if args.verify else [])
+    argv += ["--no-progress"] if args.no_progress else []
     return rebuild_main(argv)
 
 
@@ -88,8 +97,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_api)
 
     p = sub.add_parser("worker", help="background roles only, no HTTP")
-    p.add_argument("--role", action="append", choices=["project", "dispatch", "report"], default=None,
-                   help="which role(s) to run (repeatable; default all)")
+    p.add_argument("--role", action="append", choices=list(WORKER_ROLES),
+                   default=None, help="which role(s) to run (repeatable; default all); jobs: the "
+                   "retention job and the bounce mailbox poller (one process at a time runs each)")
+    for role, flag in WORKER_ROLES.items():
+        p.add_argument(f"--no-{flag}", dest=f"no_{role}", action="store_true",
+                       help=f"do not run the {role} role")
     p.set_defaults(func=cmd_worker)
 
     p = sub.add_parser("migrate", help="create every table once (events, views, tracking)")
@@ -99,11 +112,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("names", nargs="*", help="view names (see --all)")
     p.add_argument("--all", action="store_true", help="every read model")
     p.add_argument("--verify", action="store_true", help="rebuild into a scratch copy and compare")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_rebuild)
 
     from scripts.cli_tenancy import add_parsers
 
     add_parsers(sub)
+
+    from scripts.cli_messages import add_parser as add_messages_parser
+
+    add_messages_parser(sub)
+
+    from scripts.cli_history import add_parsers as add_history_parsers
+
+    add_history_parsers(sub)  # export, replay, report
 
     p = sub.add_parser("admin-token", help="admin token operations")
     p.add_argument("action", choices=["rotate"], help="rotate: issue a new admin token, printed once")

@@ -25,7 +25,7 @@ def _announce_admin_token(container) -> None:  # type: ignore[no-untyped-def]
         print(f"ledgermail: admin token (shown once): {token}", flush=True)
 
 
-ROLES = ("project", "dispatch", "report")
+ROLES = ("project", "dispatch", "report", "jobs")  # jobs: periodic work, one process at a time (retention)
 
 
 def serve(settings: Settings, *, http: bool, workers: bool, migrate_first: bool,
@@ -45,6 +45,9 @@ def serve(settings: Settings, *, http: bool, workers: bool, migrate_first: bool,
             container.start_dispatcher()
         if workers and "report" in roles:
             container.start_reporter()
+        if workers and "jobs" in roles:
+            container.start_retention()
+            container.start_bounce_poller()  # idle until the instance enables bounce polling
         running = [r for r in roles if workers] + (["api"] if http else [])
         container.start_heartbeat(running)
         if http:

@@ -15,10 +15,13 @@ from litestar.enums import MediaType
 from litestar.static_files import create_static_files_router
 
 STATIC = Path(__file__).resolve().parents[1] / "admin_ui" / "static"
-# Scripts and styles only from ledgermail itself: a value echoed into the page can never run.
+# Scripts only from ledgermail itself: a value echoed into the page can never run. Inline
+# styles and remote images are allowed for the template preview (a sandboxed srcdoc frame,
+# which inherits this policy), since email HTML is styled inline and links its images.
 SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; object-src 'none'; "
-                               "base-uri 'none'; frame-ancestors 'none'",
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; img-src 'self' data: https:; "
+                               "style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'; "
+                               "frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",

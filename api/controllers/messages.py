@@ -114,7 +114,8 @@ class MessagesController(Controller):
             history = None
             if include_history:
                 message = await in_thread(container.sending.get_message, tenant_id, row.client_id)
-                history = history_of(message) if message is not None else []
+                reported = await in_thread(view.reported, row.pk)
+                history = history_of(message, reported) if message is not None else []
             records.append(record_from_row(row, history))
         return MessageList(ok=True, messages=records, next_cursor=next_cursor)
 
@@ -127,10 +128,12 @@ class MessagesController(Controller):
         if message is None:
             raise not_found(f"message {id}")
         tenant = await in_thread(container.projections["tenants"].view.get, tenant_id)
-        row = await in_thread(container.projections["messages"].view.get, tenant_id, id)
+        view = container.projections["messages"].view
+        row = await in_thread(view.get, tenant_id, id)
+        reported = await in_thread(view.reported, str(message.id))
         held = _held_by(tenant, message.fields.batch_code if message.fields else None)
-        return detail_from_aggregate(message, held_by=held, purged=row is None,
-                                     unreported=getattr(row, "unreported_reports", 0) if row else 0)
+        return detail_from_aggregate(message, held_by=held, purged=row is None, reported=reported,
+                                     tenant_deleted=tenant is None or tenant.deleted)
 
 
 def _held_by(tenant: Any, batch_code: str | None) -> str | None:

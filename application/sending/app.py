@@ -15,11 +15,12 @@ from uuid import UUID
 import msgspec
 from eventsourcing.application import AggregateNotFoundError
 
-from application.base import SYSTEM, CommandMeta, LedgerApplication
+from application.base import SYSTEM, CommandMeta
 from application.ports import Clock, SecretBox
+from application.sending.suppressions import SuppressionCommands
 from domain.errors import AlreadySent, InProgress, RuleViolation
 from domain.sending.cleanup import Cleanup
-from domain.sending.content import Attachment, MessageContent
+from domain.sending.content import Attachment, ConsoleOrigin, MessageContent
 from domain.sending.ids import message_uuid
 from domain.sending.message import Message
 from domain.sending.validate import (
@@ -63,9 +64,11 @@ class QueueOptions(msgspec.Struct, frozen=True, kw_only=True):
 
     message_id_domain: str | None = None
     report: bool = False  # the tenant has a client_base_url now
+    # console sends (console.md §2.1): client id -> origin, kind, contact; never from proxy input
+    console: dict[str, ConsoleOrigin] = msgspec.field(default_factory=dict)
 
 
-class SendingApplication(LedgerApplication):
+class SendingApplication(SuppressionCommands):
     name: ClassVar[str] = "sending"
 
     def __init__(self, env: dict[str, Any], secret_box: SecretBox, existing: ExistingMessages,
@@ -131,7 +134,7 @@ class SendingApplication(LedgerApplication):
                 options: QueueOptions) -> Accepted | Rejection:
         pk = message_uuid(item.tenant_id, item.client_id)
         content = self._sealed(item.content)
-        message = known.get(pk)
+        message, console = known.get(pk), options.console.get(item.client_id)
         # a Message-ID is generated only for a message that has none yet (uuid4 + parsing
         # the From domain cost a tenth of a 1000-message call)
         generated = None
@@ -140,11 +143,12 @@ class SendingApplication(LedgerApplication):
         try:
             if message is None:
                 message = Message.queue(item.tenant_id, item.client_id, item.queue, content,
-                                        message_id=item.message_id or str(generated), report=options.report)
+                                        message_id=item.message_id or str(generated), report=options.report,
+                                        console=console)
                 known[pk] = message
             else:
                 message.resubmit(item.queue, content, message_id=item.message_id, report=options.report,
-                                 generated_message_id=generated)
+                                 generated_message_id=generated, console=console)
         except (AlreadySent, InProgress) as exc:
             return Rejection(id=item.client_id, reason=exc.code, message=exc.message)  # type: ignore[arg-type]
         touched[pk] = message

@@ -122,8 +122,8 @@ class _Preparation:
             self.files.append(file)
             self.warnings.append(over)
             return
-        file_id = await asyncio.to_thread(downloads.store, fetched.data, name, file[1])
         expires = float(int(self.work.clock.now()) + rules.file_ttl_days * DAY)
+        file_id = await asyncio.to_thread(downloads.store, fetched.data, name, file[1], expires=expires)
         self.offloads.append(Offload(index, file_id, expires))
         self.links.append(self._link(file_id, name, size, expires))
 

@@ -220,8 +220,9 @@ class AttachmentFetcher(Protocol):
 class DownloadStore(Protocol):
     """Large files offered as download links instead of attachments (spec §9.4)."""
 
-    def store(self, data: bytes, filename: str, mime_type: str | None) -> str:
-        """Keep the bytes; returns the new ``file_id``."""
+    def store(self, data: bytes, filename: str, mime_type: str | None, *, expires: float) -> str:
+        """Keep the bytes until ``expires`` (service clock; the retention job deletes them
+        after it); returns the new ``file_id``."""
         ...
 
     def size(self, file_id: str) -> int | None:

@@ -50,7 +50,7 @@ def auth_headers(auth: ClientAuth, box: SecretBox) -> dict[str, str]:
     return {}
 
 
-def answer_options(body: bytes | None) -> tuple[float | None, int | None]:
+def answer_options(body: bytes | None, tenant_id: str = "") -> tuple[float | None, int | None]:
     """(next_sync_after, queued) of a 2xx answer; none when it is not a JSON object."""
     try:
         data = msgspec.json.decode(body or b"")
@@ -58,6 +58,8 @@ def answer_options(body: bytes | None) -> tuple[float | None, int | None]:
         return None, None
     if not isinstance(data, dict):
         return None, None
+    if data.get("ok") is False:  # spec §8.3: still an acknowledgement; only worth a log line
+        log.warning("report: tenant %s answered 2xx with ok:false; the items count as reported", tenant_id)
     after, queued = data.get("next_sync_after"), data.get("queued")
     after = float(after) if isinstance(after, int | float) and not isinstance(after, bool) else None
     queued = queued if isinstance(queued, int) and not isinstance(queued, bool) else None
@@ -140,7 +142,7 @@ class Reporter:
                                                        timeout=config.timeout_seconds)
         event_ids = [e for e, _ in items]
         ok = status is not None and 200 <= status < 300
-        after, queued = answer_options(answer) if ok else (None, None)
+        after, queued = answer_options(answer, target.tenant_id) if ok else (None, None)
 
         def batch() -> ReportBatch:
             if ok:

@@ -9,12 +9,13 @@ import msgspec
 from application.base import SYSTEM, CommandMeta
 from application.ports import Clock, SecretBox
 from application.tenancy.accounts import AccountCommands
+from application.tenancy.console_keys import ConsoleKeyCommands
 from application.tenancy.instance import InstanceCommands
 from application.tenancy.tenants import TenantCommands
 from domain.command_entry import Actor, CommandEntry
 
 
-class TenancyApplication(InstanceCommands, TenantCommands, AccountCommands):
+class TenancyApplication(InstanceCommands, TenantCommands, AccountCommands, ConsoleKeyCommands):
     name: ClassVar[str] = "tenancy"
 
     def __init__(self, env: dict[str, Any], secret_box: SecretBox, clock: Clock | None = None):

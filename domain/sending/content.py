@@ -7,7 +7,7 @@ ciphertext by the time they get here.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
 
@@ -55,3 +55,26 @@ class QueueFields(msgspec.Struct, frozen=True, omit_defaults=True):
     priority: int = 2  # 0 immediate, 1 high, 2 medium, 3 low
     batch_code: str | None = None
     deferred_ts: float | None = None  # not before this time
+
+
+class TemplateRef(msgspec.Struct, frozen=True):
+    slug: str
+    version: int
+
+
+class ConsoleOrigin(msgspec.Struct, frozen=True, omit_defaults=True, kw_only=True):
+    """What the console knows of a send it queued (console.md §2.1): stored on
+    ``Message.Queued`` as optional fields, absent on proxy messages (origin ``api``)."""
+
+    origin: str  # oneoff | flow | broadcast | test
+    kind: str  # marketing | transactional
+    dedupe_key: str
+    contact_id: str | None = None  # attributes opens, clicks and unsubscribes to the recipient
+    template: TemplateRef | None = None
+
+
+def console_fields(console: ConsoleOrigin | None) -> dict[str, Any]:
+    """The optional console fields of ``Message.Queued`` (none for a proxy message)."""
+    if console is None:
+        return {}
+    return {name: getattr(console, name) for name in console.__struct_fields__}

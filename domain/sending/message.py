@@ -15,21 +15,30 @@ from domain.errors import AlreadySent, InProgress
 from domain.model import Aggregate
 from domain.sending import message_state as state
 from domain.sending.classify import ErrorCode
-from domain.sending.content import MessageContent, QueueFields
+from domain.sending.content import ConsoleOrigin, MessageContent, QueueFields, TemplateRef, console_fields
 from domain.sending.ids import message_uuid
 from domain.sending.message_delivery import DeliveryCommands
 from domain.sending.message_state import MessageEvent
+from domain.sending.message_tracking import Clicked, Delivered, Opened, TrackingCommands, UnsubscribeRecorded
 
 
-class Message(DeliveryCommands, Aggregate):
+class Message(TrackingCommands, DeliveryCommands, Aggregate):
     TOPIC = "Message"
+
+    # after delivery (console.md §6, §10): declared in message_tracking.py, folded here
+    Delivered = Delivered
+    Opened = Opened
+    Clicked = Clicked
+    UnsubscribeRecorded = UnsubscribeRecorded
 
     class Queued(MessageEvent, Aggregate.Created, frozen=True, kw_only=True):
         """Accepted for sending: the first submission of (`tenant_id`, `client_id`), or a
         resubmission of a rejected or cancelled one, which starts the message afresh (its
         history is kept). `fields`: how it waits in the queue; `content`: what is sent;
         `message_id`: the Message-ID header, `<...@domain>`, kept by every retry; `report`:
-        the tenant had a `client_base_url` when the message was accepted."""
+        the tenant had a `client_base_url` when the message was accepted. `origin`, `kind`,
+        `dedupe_key`, `contact_id`, `template`: console sends only (console.md §2.1; a hit
+        on the send is the contact's), absent on proxy messages."""
 
         TOPIC: ClassVar[str] = "Message.Queued"
         HISTORY_OMIT: ClassVar[tuple[str, ...]] = ("tenant_id", "client_id", "content")
@@ -39,11 +48,18 @@ class Message(DeliveryCommands, Aggregate):
         content: MessageContent
         message_id: str
         report: bool
+        # ConsoleOrigin, flat
+        origin: str | None = None
+        kind: str | None = None
+        dedupe_key: str | None = None
+        contact_id: str | None = None
+        template: TemplateRef | None = None
 
         def apply(self, msg: Any) -> None:
             state.blank(msg, self.tenant_id, self.client_id, self.report)
             msg.accepted_ts = self.timestamp
             state.accept(msg, self.fields, self.content, self.message_id, self.timestamp)
+            msg.origin, msg.contact_id = self.origin or "api", self.contact_id
 
     class Updated(MessageEvent, frozen=True, kw_only=True):
         """A resubmission before any attempt replaced what is sent and how it queues. The
@@ -247,6 +263,8 @@ class Message(DeliveryCommands, Aggregate):
     complaint: Message.Complained | None  # the latest
     offloaded: dict[int, Message.AttachmentOffloaded]
     trail: list[MessageEvent]  # every event, oldest first
+    origin: str  # "api" for proxy messages, else the console origin of Queued
+    contact_id: str | None  # the console recipient (tracking hits are attributed to it)
 
     @property
     def pk(self) -> UUID:
@@ -260,12 +278,12 @@ class Message(DeliveryCommands, Aggregate):
     @classmethod
     def queue(
         cls, tenant_id: str, client_id: str, fields: QueueFields, content: MessageContent, *,
-        message_id: str, report: bool,
+        message_id: str, report: bool, console: ConsoleOrigin | None = None,
     ) -> Message:
         """Accept a new id. ``message_id`` is the supplied Message-ID, else a generated one."""
         return cls._create(cls.Queued, id=message_uuid(tenant_id, client_id), tenant_id=tenant_id,
                            client_id=client_id, fields=fields, content=content, message_id=message_id,
-                           report=report)
+                           report=report, **console_fields(console))
 
     @classmethod
     def reject_new(
@@ -278,7 +296,7 @@ class Message(DeliveryCommands, Aggregate):
 
     def resubmit(
         self, fields: QueueFields, content: MessageContent, *, message_id: str | None, report: bool,
-        generated_message_id: str | None = None,
+        generated_message_id: str | None = None, console: ConsoleOrigin | None = None,
     ) -> bool:
         """Upsert while the id is open; False when nothing changed (nothing is appended).
 
@@ -294,7 +312,8 @@ class Message(DeliveryCommands, Aggregate):
             raise ValueError("a message queued for the first time needs a Message-ID")
         if self.status in state.REOPENABLE:
             self.trigger_event(self.Queued, tenant_id=self.tenant_id, client_id=self.client_id,
-                               fields=fields, content=content, message_id=kept, report=report)
+                               fields=fields, content=content, message_id=kept, report=report,
+                               **console_fields(console))
             return True
         changed = state.changed_parts(self, fields, content, kept)
         if changed:
@@ -321,4 +340,3 @@ class Message(DeliveryCommands, Aggregate):
     def history(self) -> list[dict[str, Any]]:
         """HistoryEntry dicts (`event_id`, `type`, `ts`, `data`), oldest first."""
         return [state.history_entry(self.id, event) for event in self.trail]
-

@@ -31,7 +31,8 @@ RejectReason = Literal[
 CancelReason = Literal["deleted", "tenant_deleted"]  # delete-messages, or tenant deletion
 BounceType = Literal["hard", "soft"]
 BounceCategory = Literal["recipient", "policy", "mailbox", "other", "transient", "unknown"]
-BounceSource = Literal["smtp", "dsn", "other"]  # refused at RCPT, a DSN, a heuristic bounce mail
+BounceSource = Literal["smtp", "dsn", "other", "webhook"]  # refused at RCPT, a DSN, a heuristic
+# bounce mail, the console's normalised outcome feed (POST /admin/api/webhooks/events)
 
 WAITING: tuple[Status, ...] = ("pending", "deferred")  # queued, no attempt in flight
 FINISHED: tuple[Status, ...] = ("sent", "error")
@@ -39,6 +40,7 @@ REOPENABLE: tuple[Status, ...] = ("rejected", "cancelled")
 BOUNCE_REASON_MAX = 500
 
 _COMMON = frozenset({"originator_id", "originator_version", "timestamp", "meta"})
+_CONSOLE = frozenset({"origin", "kind", "dedupe_key", "contact_id", "template"})  # Queued, optional
 
 
 class RecipientRefusal(msgspec.Struct, frozen=True):
@@ -88,7 +90,11 @@ def history_type(event_class: type[MessageEvent]) -> str:
 def history_entry(pk: UUID, event: MessageEvent) -> dict[str, Any]:
     """One HistoryEntry of GET /messages/{id}, without ``reported_ts`` (known to reporting only)."""
     omit = _COMMON | set(type(event).HISTORY_OMIT)
-    data = {k: v for k, v in msgspec.to_builtins(event).items() if k not in omit}
+    data = {
+        k: v
+        for k, v in msgspec.to_builtins(event).items()
+        if k not in omit and not (v is None and k in _CONSOLE)  # proxy messages show none of them
+    }
     return {
         "event_id": message_event_id(pk, event.originator_version),
         "type": history_type(type(event)),
@@ -112,6 +118,7 @@ def blank(msg: Any, tenant_id: str, client_id: str, report: bool) -> None:
     msg.sent_ts = msg.smtp_reply = msg.error_ts = msg.error = msg.error_code = None
     msg.bounce = msg.complaint = None
     msg.offloaded = {}
+    msg.origin, msg.contact_id = "api", None
 
 
 def accept(msg: Any, fields: QueueFields, content: MessageContent, message_id: str, ts: float) -> None:

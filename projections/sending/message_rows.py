@@ -68,6 +68,7 @@ class MessageRow(msgspec.Struct, frozen=True):
     report: bool
     last_event_ts: float
     seq: int | None  # store position of the event that created the row: arrival order
+    unreported_reports: int = 0  # not a column: counted from ``message_reports`` by list/get
 
 
 def column_type(name: str, dialect: str) -> str:

@@ -1,4 +1,5 @@
-"""The ``messages`` projection: Message, Tenant and Cleanup events to ``messages`` rows.
+"""The ``messages`` projection: Message, Tenant, Cleanup and ReportBatch.Acknowledged events to
+``messages`` rows (and ``message_reports``: which reportable events the client acknowledged).
 
 A page is folded in memory: the rows it touches are loaded with one ``pk IN (...)`` query
 (none for messages the page itself queues), changed as dicts, and written back with one
@@ -12,14 +13,18 @@ from typing import Any
 
 from domain.sending.cleanup import Cleanup
 from domain.sending.message import Message
+from domain.sending.report_batch import ReportBatch
 from projections.base import Projection, Recorded
 from projections.sending import message_fold as fold
 from projections.sending.holds import TENANT_TOPICS, TenantHold, apply_tenant_event, held_by
 from projections.sending.message_rows import ACTIVE, COLUMNS, WAITING, MessageRow
 from projections.sending.messages_view import MessagesView
+from projections.sending.report_items import REPORTED
 from projections.sql import SqlTx
 
 CLEANED_UP = Cleanup.MessagesCleanedUp.TOPIC  # a retention purge: its rows leave the view
+ACKNOWLEDGED = ReportBatch.Acknowledged.TOPIC  # the client took these report items
+_UNSEEN = object()
 
 
 class _Page:
@@ -31,6 +36,7 @@ class _Page:
         self.tenants: dict[str, TenantHold] = {}
         self.by_aggregate: dict[str, str] = {}
         self.tenants_before: dict[str, tuple[Any, ...] | None] = {}  # None: new in this page
+        self.reports: dict[tuple[str, int], float | None] = {}  # (pk, version) -> reported_ts
 
     def load(self, page: Sequence[Recorded]) -> None:
         need: dict[str, None] = {}
@@ -64,6 +70,8 @@ class _Page:
     def message(self, topic: str, event: Any, position: int) -> None:
         pk = str(event.originator_id)
         row = self.rows.get(pk)
+        if topic in REPORTED and event.report:  # the reports view queues an item for it too
+            self.reports.setdefault((pk, event.originator_version), None)
         creating = fold.CREATING.get(topic)
         if creating is not None:
             before = row
@@ -93,11 +101,19 @@ class _Page:
         for pk in event.message_pks:
             self.rows[pk] = None
 
+    def acknowledged(self, event: Any) -> None:
+        for event_id in event.event_ids:
+            pk, _, version = event_id.rpartition(":")
+            key = (pk, int(version))
+            if self.reports.get(key, _UNSEEN) in (None, _UNSEEN):  # the first acknowledgement wins
+                self.reports[key] = event.timestamp
+
     def flush(self) -> None:
         changed = [h for h in self.tenants.values() if self.tenants_before.get(h.tenant_id) != _state(h)]
         self.view.put_tenants(self.tx, changed)
         self.view.put_rows(self.tx, [self._finish(row) for row in self.rows.values() if row is not None])
         self.view.delete_rows(self.tx, [pk for pk, row in self.rows.items() if row is None])
+        self.view.put_reports(self.tx, self.reports)
         # after the page's own rows, so the tenant's final state decides for every row
         for hold in changed:
             if hold.deleted:
@@ -122,7 +138,7 @@ def _state(hold: TenantHold) -> tuple[Any, ...]:
 class MessagesProjection(Projection[MessagesView]):
     VIEW = MessagesView
     FOLLOWS = ("sending", "tenancy")
-    TOPICS = frozenset({*fold.CREATING, *fold.CHANGING, *TENANT_TOPICS, CLEANED_UP})
+    TOPICS = frozenset({*fold.CREATING, *fold.CHANGING, *TENANT_TOPICS, CLEANED_UP, ACKNOWLEDGED})
 
     def process(self, tx: SqlTx, page: Sequence[Recorded]) -> None:
         work = _Page(self.view, tx)
@@ -133,6 +149,8 @@ class MessagesProjection(Projection[MessagesView]):
                 work.tenant(rec.event)
             elif topic == CLEANED_UP:
                 work.cleaned_up(rec.event)
+            elif topic == ACKNOWLEDGED:
+                work.acknowledged(rec.event)
             else:
                 work.message(topic, rec.event, rec.position)
         work.flush()

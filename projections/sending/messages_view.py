@@ -1,13 +1,17 @@
 """The ``messages`` read model: the queue and its history as lists, one row per message.
 
-Two tables: ``messages`` (the rows, read by ``GET /messages`` and by the dispatcher's claim
-SQL) and ``messages_tenants`` (each tenant's activity and suspensions, from which
-``held_by`` is derived). Writes happen a page at a time (``messages.MessagesProjection``).
+Three tables: ``messages`` (the rows, read by ``GET /messages`` and by the dispatcher's claim
+SQL), ``messages_tenants`` (each tenant's activity and suspensions, from which ``held_by`` is
+derived) and ``message_reports`` (one row per reportable event: when the client acknowledged
+it, NULL while unreported). ``message_reports`` outlives a retention purge on purpose: a
+purged message still shows ``reported_ts`` in its history, and a late bounce of a purged
+message is still counted until reported. Writes happen a page at a time
+(``messages.MessagesProjection``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import msgspec
@@ -45,7 +49,7 @@ def _quoted(values: Sequence[str]) -> str:
 
 class MessagesView(View):
     NAME = "messages"
-    TABLES = ("messages", "messages_tenants")
+    TABLES = ("messages", "messages_tenants", "message_reports")
 
     def ddl(self) -> list[str]:
         columns = ", ".join(f"{c} {column_type(c, self.db.dialect)}" for c in COLUMNS)
@@ -54,6 +58,9 @@ class MessagesView(View):
             f"CREATE TABLE IF NOT EXISTS {self.t('messages_tenants')} (tenant_id TEXT PRIMARY KEY, "
             "aggregate_id TEXT NOT NULL UNIQUE, active INTEGER NOT NULL, suspended TEXT NOT NULL, "
             "deleted INTEGER NOT NULL)",
+            f"CREATE TABLE IF NOT EXISTS {self.t('message_reports')} (pk TEXT NOT NULL, "
+            f"version INTEGER NOT NULL, reported_ts {column_type('sent_ts', self.db.dialect)}, "
+            "PRIMARY KEY (pk, version))",
         ]
 
     def index_ddl(self) -> list[str]:
@@ -69,11 +76,20 @@ class MessagesView(View):
             f"CREATE UNIQUE INDEX IF NOT EXISTS {self.t('messages_client')} ON {table} "
             "(tenant_id, client_id)",
             f"CREATE INDEX IF NOT EXISTS {self.t('messages_status')} ON {table} (tenant_id, status)",
+            # bounce correlation by the original's Message-ID (proxy.md §10.3)
+            f"CREATE INDEX IF NOT EXISTS {self.t('messages_message_id')} ON {table} (message_id)",
         ]
 
     # --- queries (the API) ------------------------------------------------------------
     def _select(self) -> str:
         return f"SELECT {', '.join(COLUMNS)} FROM {self.t('messages')}"
+
+    def _select_listed(self) -> str:
+        """``_select`` plus each row's unreported report items (``MessageRow.unreported_reports``)."""
+        table = self.t("messages")
+        unreported = (f"(SELECT COUNT(*) FROM {self.t('message_reports')} r WHERE r.pk = {table}.pk "
+                      "AND r.reported_ts IS NULL)")
+        return f"SELECT {', '.join(COLUMNS)}, {unreported} FROM {table}"
 
     def list(self, tenant_id: str, *, statuses: list[str] | None, batch_code: str | None,
              account_id: str | None, since_ts: float | None, until_ts: float | None, limit: int,
@@ -94,7 +110,7 @@ class MessagesView(View):
             clauses.append(clause)
             params += keys
         nulls = " NULLS FIRST" if self.db.dialect == "postgresql" else ""
-        sql = (f"{self._select()} WHERE {' AND '.join(clauses)} "
+        sql = (f"{self._select_listed()} WHERE {' AND '.join(clauses)} "
                f"ORDER BY priority{nulls}, accepted_ts{nulls}, seq, pk LIMIT ?")
         with self.db.transaction(write=False) as tx:
             raw = tx.execute(sql, [*params, limit + 1])
@@ -103,7 +119,7 @@ class MessagesView(View):
 
     def get(self, tenant_id: str, client_id: str) -> MessageRow | None:
         with self.db.transaction(write=False) as tx:
-            raw = tx.execute(f"{self._select()} WHERE tenant_id = ? AND client_id = ?",
+            raw = tx.execute(f"{self._select_listed()} WHERE tenant_id = ? AND client_id = ?",
                              (tenant_id, client_id))
         return decode_row(raw[0]) if raw else None
 
@@ -122,21 +138,28 @@ class MessagesView(View):
         return {(t, a or ""): int(n) for t, a, n in raw}
 
     def purgeable(self, tenant_id: str, cutoff_ts: float, limit: int) -> list[str]:
-        """Pks retention may remove: terminal, last event older than ``cutoff_ts``, oldest first."""
-        extra, extra_params = self._fully_reported()
+        """Pks retention may remove (spec §4.2), oldest first: terminal, no unreported report
+        item, last event and last acknowledgement at or before ``cutoff_ts`` (so a cleanup
+        with ``older_than_seconds`` 0 takes everything done "now", even on a frozen clock).
+        A message that was never reported has no acknowledgement: its last event decides."""
+        table = self.t("messages")
         with self.db.transaction(write=False) as tx:
             raw = tx.execute(
-                f"SELECT pk FROM {self.t('messages')} WHERE tenant_id = ? "
-                f"AND status IN ({_quoted(TERMINAL)}) AND last_event_ts < ?{extra} "
+                f"SELECT pk FROM {table} WHERE tenant_id = ? "
+                f"AND status IN ({_quoted(TERMINAL)}) AND last_event_ts <= ? "
+                f"AND NOT EXISTS (SELECT 1 FROM {self.t('message_reports')} r WHERE r.pk = {table}.pk "
+                "AND (r.reported_ts IS NULL OR r.reported_ts > ?)) "
                 "ORDER BY last_event_ts, pk LIMIT ?",
-                [tenant_id, cutoff_ts, *extra_params, limit])
+                [tenant_id, cutoff_ts, cutoff_ts, limit])
         return [str(r[0]) for r in raw]
 
-    def _fully_reported(self) -> tuple[str, list[Any]]:
-        """Hook for the reporter: spec §4.2 also requires "no unreported report items" (and,
-        for tenants with a client_base_url, the last acknowledgement to be older than the
-        cutoff). Until delivery reports exist nothing is unreported: no extra condition."""
-        return "", []
+    def reported(self, pk: str) -> dict[str, float | None]:
+        """When each reportable event of a message was acknowledged (None: not yet), by
+        ``event_id``; still answers after a purge (``GET /messages/{id}`` history)."""
+        with self.db.transaction(write=False) as tx:
+            raw = tx.execute(f"SELECT version, reported_ts FROM {self.t('message_reports')} "
+                             "WHERE pk = ? ORDER BY version", (pk,))
+        return {f"{pk}:{version}": None if ts is None else float(ts) for version, ts in raw}
 
     # --- page writes (the projection) --------------------------------------------------
     def load_rows(self, tx: SqlTx, pks: Sequence[str]) -> dict[str, dict[str, Any]]:
@@ -150,6 +173,15 @@ class MessagesView(View):
     def put_rows(self, tx: SqlTx, rows: Sequence[Sequence[Any]]) -> None:
         """Upsert whole rows (distinct pks), in ``COLUMNS`` order."""
         bulk.upsert(tx, self.db.dialect, self.t("messages"), KINDS, "pk", rows)
+
+    def put_reports(self, tx: SqlTx, reports: Mapping[tuple[str, int], float | None]) -> None:
+        """Reportable events (None) and acknowledgements (a time); the first acknowledgement
+        wins and nothing ever makes a reported event unreported again."""
+        table = self.t("message_reports")
+        rows = [(pk, version, ts) for (pk, version), ts in reports.items()]
+        bulk.upsert(tx, self.db.dialect, table, {"pk": "text", "version": "int", "reported_ts": "real"},
+                    "pk, version", rows,
+                    updates=f"reported_ts = COALESCE({table}.reported_ts, excluded.reported_ts)")
 
     def delete_rows(self, tx: SqlTx, pks: Sequence[str]) -> None:
         bulk.delete(tx, self.t("messages"), "pk", pks)

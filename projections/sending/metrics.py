@@ -10,15 +10,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from domain.bounces.inbound_report import InboundReport
 from domain.sending.cleanup import Cleanup
 from domain.sending.content import QueueFields
 from domain.sending.message import Message
+from domain.sending.report_batch import ReportBatch
 from domain.tenancy.account import Account
 from projections.base import Projection, Recorded
 from projections.sending.metrics_view import BUCKETS, LATENCY, LE, SUM_SCALE, SendMetricsView, label_key
 from projections.sql import SqlTx
 
 CLEANED_UP = Cleanup.MessagesCleanedUp.TOPIC
+INBOUND = InboundReport.Ingested.TOPIC
+REPORT_FAILED = ReportBatch.Failed.TOPIC
 TENANT, ACCOUNT, ACCEPTED, READY, IN_FLIGHT = range(5)  # a ready row, as a list
 OUTCOMES = frozenset(c.TOPIC for c in (Message.Sent, Message.Deferred, Message.Failed))
 COUNTED = frozenset(c.TOPIC for c in (
@@ -102,7 +106,7 @@ class SendMetricsProjection(Projection[SendMetricsView]):
     VIEW = SendMetricsView
     FOLLOWS = ("sending", "tenancy")
     TOPICS = frozenset({Message.Queued.TOPIC, Message.Updated.TOPIC, Message.Rejected.TOPIC, *COUNTED,
-                        Account.Registered.TOPIC, CLEANED_UP})
+                        Account.Registered.TOPIC, CLEANED_UP, INBOUND, REPORT_FAILED})
 
     def process(self, tx: SqlTx, page: Sequence[Recorded]) -> None:
         work = _Page()
@@ -121,6 +125,10 @@ class SendMetricsProjection(Projection[SendMetricsView]):
             work.count("rejected_total", tenant_id=e.tenant_id, reason=e.reason)
         elif topic == CLEANED_UP:
             work.ready.update(dict.fromkeys(e.message_pks))
+        elif topic == REPORT_FAILED:  # a sync POST that was not acknowledged (proxy.md §13)
+            work.count("reports_failed_total", tenant_id=e.tenant_id)
+        elif topic == INBOUND:  # every report mail, matched or not (proxy.md §10.3)
+            work.count("inbound_reports_total", kind=e.kind, matched="true" if e.matched else "false")
         elif topic == Message.Queued.TOPIC:
             work.ready[str(e.originator_id)] = [e.tenant_id, e.fields.account_id, e.timestamp,
                                                 _ready_at(e.fields, e.timestamp, e.timestamp), 0]

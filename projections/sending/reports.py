@@ -5,6 +5,8 @@ until a ``ReportBatch.Acknowledged`` names it (or its tenant is deleted). ``repo
 folded from ``ReportBatch`` events; the failure backoff's jitter is derived from the failed
 batch's id, so a rebuild gives the same ``next_attempt_ts`` as live. ``report_messages`` and
 ``report_tenants`` keep what outcome events do not carry (client id, recipient, tenant id).
+A retention purge leaves ``report_messages`` alone: a bounce or complaint of a purged message
+is still reported (proxy.md §10.3), and needs the message's client id for its item.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from typing import Any
 
 import msgspec
 
-from domain.sending.cleanup import Cleanup
 from domain.sending.report_batch import ReportBatch
 from domain.tenancy.tenant import Tenant
 from projections.base import Projection, Recorded
@@ -26,7 +27,7 @@ from projections.sql import SqlTx
 
 ACKED, FAILED, NUDGED = (ReportBatch.Acknowledged.TOPIC, ReportBatch.Failed.TOPIC,
                          ReportBatch.NudgeRequested.TOPIC)
-CREATED, DELETED, CLEANED = Tenant.Created.TOPIC, Tenant.Deleted.TOPIC, Cleanup.MessagesCleanedUp.TOPIC
+CREATED, DELETED = Tenant.Created.TOPIC, Tenant.Deleted.TOPIC
 _json = msgspec.json.Encoder()
 
 
@@ -116,7 +117,6 @@ class _Page:
         infos = [tuple(i[c] for c in INFO_COLUMNS) for i in self.infos.values()
                  if i is not None and not self.deleted(i["tenant_id"])]
         bulk.upsert(tx, dialect, v.t("report_messages"), dict.fromkeys(INFO_COLUMNS, "text"), "pk", infos)
-        bulk.delete(tx, v.t("report_messages"), "pk", [pk for pk, i in self.infos.items() if i is None])
         bulk.upsert(tx, dialect, v.t("report_items"), {"event_id": "text", "position": "int",
                     "tenant_id": "text", "body": "text", "acked": "int"}, "event_id",
                     [row for row in self.items.values() if row is not None])
@@ -137,7 +137,7 @@ SYNC_KINDS = {"tenant_id": "text", "last_sync_ts": "real", "last_attempt_ts": "r
 class ReportsProjection(Projection[ReportsView]):
     VIEW = ReportsView
     FOLLOWS = ("sending", "tenancy")
-    TOPICS = frozenset({*REPORTED, *INFO_TOPICS, ACKED, FAILED, NUDGED, CREATED, DELETED, CLEANED})
+    TOPICS = frozenset({*REPORTED, *INFO_TOPICS, ACKED, FAILED, NUDGED, CREATED, DELETED})
 
     def process(self, tx: SqlTx, page: Sequence[Recorded]) -> None:
         work = _Page(self.view, tx)
@@ -148,8 +148,6 @@ class ReportsProjection(Projection[ReportsView]):
                 work.batch(topic, rec.event)
             elif topic in (CREATED, DELETED):
                 work.tenant(topic, rec.event)
-            elif topic == CLEANED:
-                work.infos.update(dict.fromkeys(rec.event.message_pks))
             else:
                 work.message(rec, topic)
         work.flush()

@@ -1,8 +1,9 @@
 """A client application on loopback: records every request, answers as a test scripts it.
 
 ``ClientApp`` runs a threaded ``http.server``; ``answer(...)`` queues answers (used in
-order, then the default ``200 {"ok":true}``). An answer can stall (sleep before replying)
-to act as a timeout.
+order, then ``default``, ``200 {"ok":true}`` unless a test sets another: a client that is
+down answers 503 until it is set back). An answer can stall (sleep before replying) to act
+as a timeout. Each request records the status it was answered with.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ class Request(msgspec.Struct):
     headers: dict[str, str]
     body: bytes
     at: float  # monotonic
+    status: int = 0  # what the app answered
 
     @property
     def json(self) -> Any:
@@ -45,6 +47,7 @@ class ClientApp:
     def __init__(self) -> None:
         self.requests: list[Request] = []
         self.answers: list[Answer] = []
+        self.default = Answer()
         self.lock = threading.Condition()
         app = self
 
@@ -78,9 +81,11 @@ class ClientApp:
 
     def _record(self, request: Request) -> Answer:
         with self.lock:
+            answer = self.answers.pop(0) if self.answers else self.default
+            request.status = answer.status
             self.requests.append(request)
             self.lock.notify_all()
-            return self.answers.pop(0) if self.answers else Answer()
+            return answer
 
     def answer(self, *answers: Answer) -> None:
         with self.lock:

@@ -27,8 +27,10 @@ def chromium_path() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Module-scoped on purpose: Playwright's sync API keeps an event loop running in the main
+    thread while it is started, and later tests that call ``asyncio.run`` would fail."""
     executable = chromium_path()
     if executable is None:
         if IN_CI:

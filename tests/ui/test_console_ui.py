@@ -102,3 +102,42 @@ def test_a_phone_width_has_no_sideways_scroll(console: tuple[Live, Any], page: A
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 1, f"{name} scrolls sideways by {overflow}px"
         shot(page, f"phone-{name}")
+
+
+NEWS = """<mjml><mj-body><mj-section><mj-column>
+<mj-text>Hello {{ contact.fields.first or "there" }}, here is our news
+of the week with plenty of words for the reader.</mj-text>
+<mj-button href="https://news.acme.test/offer">See the offer</mj-button>
+<mj-text><a href="{{ unsubscribeUrl }}">Unsubscribe</a></mj-text>
+</mj-column></mj-section></mj-body></mjml>"""
+
+
+def test_a_template_is_blocked_by_the_linter_then_published(console: tuple[Live, Any], page: Any) -> None:
+    live, sink = console
+    tenant_with_account(live, sink)
+    settings = live.call("PATCH", "/admin/api/settings", headers={"X-Tenant-Id": "acme"}, json={
+        "senderDomains": {"news.acme.test": "marketing"}, "defaultAccounts": {"marketing": "smtp1"}})
+    assert settings.status_code == 200, settings.text
+    sign_in(page, live)
+    page.get_by_role("link", name="Templates").click()
+    page.get_by_text("New template").click()
+    create = page.locator("#template-create")
+    create.get_by_label("Slug").fill("news")
+    create.get_by_label("Name").fill("Weekly news")
+    create.get_by_label("From email").fill("hello@news.acme.test")
+    create.get_by_role("button", name="Create template").click()
+    page.wait_for_url("**/admin#/templates/news")
+    draft = page.locator("#template-draft")
+    draft.get_by_label("Subject").fill("This week at Acme")
+    draft.get_by_label("Preheader").fill("Our news")
+    draft.get_by_label("Body").fill(NEWS.replace('<a href="{{ unsubscribeUrl }}">Unsubscribe</a>', "bye"))
+    page.get_by_role("button", name="Publish").click()
+    page.locator("#template-results [data-rule=missing_unsubscribe_tag]").wait_for()
+    assert "lint_failed" in page.locator("#template-results .gate").inner_text()
+    shot(page, "template-blocked")
+    draft.get_by_label("Body").fill(NEWS)
+    page.get_by_role("button", name="Preview").click()
+    page.locator("#template-results", has_text="Subject: This week at Acme").wait_for()
+    page.get_by_role("button", name="Publish").click()
+    page.locator("#template-results .published", has_text="Published version 1").wait_for()
+    shot(page, "template-published")

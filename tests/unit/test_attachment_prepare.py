@@ -34,7 +34,7 @@ class Downloads:
     def __init__(self) -> None:
         self.stored: dict[str, bytes] = {}
 
-    def store(self, data: bytes, filename: str, mime_type: str | None) -> str:
+    def store(self, data: bytes, filename: str, mime_type: str | None, *, expires: float) -> str:
         file_id = f"f{len(self.stored)}".ljust(22, "x")
         self.stored[file_id] = data
         return file_id

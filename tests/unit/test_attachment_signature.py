@@ -37,7 +37,7 @@ def test_anything_changed_breaks_the_signature(file_id: str, filename: str, expi
 
 def test_stored_files_get_22_char_ids_and_signed_urls(tmp_path: Path) -> None:
     downloads = FileDownloads(tmp_path / "files", KEY)
-    file_id = downloads.store(b"data", "big report.pdf", "application/pdf")
+    file_id = downloads.store(b"data", "big report.pdf", "application/pdf", expires=1700000000)
     assert len(file_id) == 22 and downloads.size(file_id) == 4
     info = downloads.info(file_id)
     assert info is not None and (info.filename, info.mime_type) == ("big report.pdf", "application/pdf")

@@ -9,7 +9,7 @@ import pytest
 
 from domain.errors import AlreadySent, InProgress, RuleViolation
 from domain.instance_config import RetryConfig
-from domain.sending.content import Attachment
+from domain.sending.content import Attachment, ConsoleOrigin, TemplateRef
 from domain.sending.ids import message_uuid
 from domain.sending.message import Message
 from domain.sending.message_state import RecipientRefusal, history_type
@@ -227,12 +227,13 @@ def test_history_is_snake_case_oldest_first_with_stable_event_ids(clock: Clock) 
 
 def test_every_message_event_has_a_topic_a_history_type_and_a_docstring() -> None:
     events = [v for v in vars(Message).values() if isinstance(v, type) and hasattr(v, "TOPIC")]
-    assert len(events) == 12
+    assert len(events) == 16
     for cls in events:
         assert f"Message.{cls.__name__}" == cls.TOPIC and cls.__doc__
     assert {history_type(c) for c in events} == {
         "queued", "updated", "rejected", "attempt_started", "attempt_abandoned", "sent", "deferred",
         "failed", "cancelled", "bounced", "complained", "attachment_offloaded",
+        "delivered", "opened", "clicked", "unsubscribe_recorded",  # console.md §6, §10
     }
 
 
@@ -304,3 +305,23 @@ def test_the_lifecycle_reaches_the_expected_state(clock: Clock) -> None:
     assert msg.bounce is not None and msg.bounce.bounce_code == "5.1.1"
     assert msg.complaint is not None and msg.complaint.complaint_type == "abuse"
     assert msg.offloaded[0].file_id == "f" * 22
+
+
+def test_a_console_send_keeps_its_origin_and_contact_through_the_stored_form(clock: Clock) -> None:
+    """console.md §2.1: optional fields of Queued; a proxy message shows none of them."""
+    origin = ConsoleOrigin(
+        origin="oneoff", kind="marketing", dedupe_key="oneoff:k1", contact_id="c-1",
+        template=TemplateRef("news", 3),
+    )
+    with clock.at():
+        msg = Message.queue("acme", "oneoff:k1", fields(), content(), message_id="<1@acme.test>",
+                            report=False, console=origin)
+    rebuilt = replay(msg.trail)
+    assert (rebuilt.origin, rebuilt.contact_id) == ("oneoff", "c-1")
+    data = rebuilt.history()[0]["data"]
+    assert (data["kind"], data["dedupe_key"], data["template"]) == (
+        "marketing", "oneoff:k1", {"slug": "news", "version": 3}
+    )
+    proxy = replay(queued(clock).trail)
+    assert (proxy.origin, proxy.contact_id) == ("api", None)
+    assert not {"origin", "kind", "contact_id", "template"} & set(proxy.history()[0]["data"])

@@ -138,8 +138,7 @@
   LM.page("dashboard", dashboard, { label: "Dashboard" });
   LM.page("contacts", contacts, { label: "Contacts" });
   LM.page("suppressions", suppressions, { label: "Suppressions" });
-  for (const [name, path, title] of [["templates", "/admin/api/templates", "Templates"],
-    ["broadcasts", "/admin/api/broadcasts", "Broadcasts"], ["flows", "/admin/api/flows", "Flows"],
+  for (const [name, path, title] of [["broadcasts", "/admin/api/broadcasts", "Broadcasts"], ["flows", "/admin/api/flows", "Flows"],
     ["health", "/admin/api/health", "Health"], ["dnsbl", "/admin/api/dnsbl", "DNSBL"],
     ["dmarc", "/admin/api/dmarc/domains", "DMARC"], ["postmaster", "/admin/api/postmaster", "Postmaster / SNDS"],
     ["hygiene", "/admin/api/hygiene", "List hygiene"]]) {
