@@ -106,20 +106,6 @@ def run_end_to_end(backend: str, args: argparse.Namespace, sink: FastSink,
     return Row(backend, "end to end", case, got.messages, got.rate, got.rate, 1, notes)
 
 
-def backends(args: argparse.Namespace) -> list[tuple[str, Callable[[], AbstractContextManager[Settings]]]]:
-    chosen: list[tuple[str, Callable[[], AbstractContextManager[Settings]]]] = []
-    if args.backend in ("sqlite", "both"):
-        chosen.append(("sqlite", stores.sqlite_store))
-    if args.backend in ("postgres", "both"):
-        problem = stores.pg_problem(args.pg_url)
-        if problem is None:
-            chosen.append(("postgres", lambda: stores.postgres_store(args.pg_url)))
-        else:
-            print(f"skipping postgres: not reachable at {stores.redact(args.pg_url)}: {problem}",
-                  file=sys.stderr)
-    return chosen
-
-
 def comparisons(rows: Sequence[Row]) -> list[str]:
     ceiling = next((r for r in rows if r.kind == "raw ceiling"), None)
     out = []
@@ -151,7 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     load_at_start = stores.load_average()  # other work on the machine skews the figures
     with FastSink() as sink:
         rows = [run_ceiling(args, sink)]
-        for backend, store in backends(args):
+        for backend, store in stores.backends(args):
             rows.append(run_ingest(backend, args, sink, store()))
             rows.append(run_end_to_end(backend, args, sink, store()))
     print(text_table(report.COLUMNS, [r.cells() for r in rows]))

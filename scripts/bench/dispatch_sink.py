@@ -13,11 +13,11 @@ built for scripting and inspection, not for speed).
 from __future__ import annotations
 
 import asyncio
-import multiprocessing as mp
 import os
 import signal
 from multiprocessing.sharedctypes import Synchronized
-from types import TracebackType
+
+from scripts.bench.loopback import LoopbackProcess
 
 _EHLO = b"250-bench-sink\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250 SIZE 104857600\r\n"
 _REPLIES = {b"HELO": b"250 bench-sink\r\n", b"MAIL": b"250 2.1.0 ok\r\n",
@@ -80,35 +80,14 @@ def _serve(counter: Synchronized, port: Synchronized) -> None:  # type: ignore[t
     asyncio.run(main())
 
 
-class FastSink:
+class FastSink(LoopbackProcess):
+    WHAT = "SMTP sink"
     host = "127.0.0.1"
 
     def __init__(self) -> None:
-        ctx = mp.get_context("spawn")  # no fork of a process with threads and pools
-        self._counter: Synchronized = ctx.Value("q", 0)  # type: ignore[type-arg]
-        self._port: Synchronized = ctx.Value("i", 0)  # type: ignore[type-arg]
-        self._process = ctx.Process(target=_serve, args=(self._counter, self._port), daemon=True)
-
-    @property
-    def port(self) -> int:
-        return int(self._port.value)
+        self._counter = self.counter()
+        super().__init__(_serve, self._counter)
 
     @property
     def received(self) -> int:
         return int(self._counter.value)
-
-    def __enter__(self) -> FastSink:
-        self._process.start()
-        for _ in range(1000):
-            if self._port.value or not self._process.is_alive():
-                break
-            self._process.join(timeout=0.01)
-        if not self._port.value:
-            self._process.kill()
-            raise RuntimeError("the benchmark SMTP sink did not start")
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self._process.terminate()
-        self._process.join(timeout=5)

@@ -83,20 +83,6 @@ def run_backend(backend: str, args: argparse.Namespace, store: AbstractContextMa
     return Row(backend, drained, args.batch_size)
 
 
-def backends(args: argparse.Namespace) -> list[tuple[str, Callable[[], AbstractContextManager[Settings]]]]:
-    chosen: list[tuple[str, Callable[[], AbstractContextManager[Settings]]]] = []
-    if args.backend in ("sqlite", "both"):
-        chosen.append(("sqlite", stores.sqlite_store))
-    if args.backend in ("postgres", "both"):
-        problem = stores.pg_problem(args.pg_url)
-        if problem is None:
-            chosen.append(("postgres", lambda: stores.postgres_store(args.pg_url)))
-        else:
-            print(f"skipping postgres: not reachable at {stores.redact(args.pg_url)}: {problem}",
-                  file=sys.stderr)
-    return chosen
-
-
 def verdicts(rows: Sequence[Row]) -> list[list[str]]:
     out = []
     for backend in ("sqlite", "postgres"):
@@ -158,7 +144,7 @@ def write(args: argparse.Namespace, argv: Sequence[str] | None, rows: list[Row],
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(argv)
     load_at_start = stores.load_average()  # other work on the machine skews the figures
-    rows = [run_backend(backend, args, store()) for backend, store in backends(args)]
+    rows = [run_backend(backend, args, store()) for backend, store in stores.backends(args)]
     print(text_table(COLUMNS, [r.cells() for r in rows]))
     print()
     results = verdicts(rows)

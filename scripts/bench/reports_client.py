@@ -13,11 +13,11 @@ client app, ``tests/support/client_app.py``, records everything for assertions i
 from __future__ import annotations
 
 import asyncio
-import multiprocessing as mp
 import os
 import signal
 from multiprocessing.sharedctypes import Synchronized
-from types import TracebackType
+
+from scripts.bench.loopback import LoopbackProcess
 
 _ANSWER = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n"
            b'{"ok":true}')
@@ -65,17 +65,16 @@ def _serve(items: Synchronized, posts: Synchronized, port: Synchronized) -> None
     asyncio.run(main())
 
 
-class FastClient:
+class FastClient(LoopbackProcess):
+    WHAT = "client app"
+
     def __init__(self) -> None:
-        ctx = mp.get_context("spawn")  # no fork of a process with threads and pools
-        self._items: Synchronized = ctx.Value("q", 0)  # type: ignore[type-arg]
-        self._posts: Synchronized = ctx.Value("q", 0)  # type: ignore[type-arg]
-        self._port: Synchronized = ctx.Value("i", 0)  # type: ignore[type-arg]
-        self._process = ctx.Process(target=_serve, args=(self._items, self._posts, self._port), daemon=True)
+        self._items, self._posts = self.counter(), self.counter()
+        super().__init__(_serve, self._items, self._posts)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{int(self._port.value)}"
+        return f"http://127.0.0.1:{self.port}"
 
     @property
     def items(self) -> int:
@@ -84,19 +83,3 @@ class FastClient:
     @property
     def posts(self) -> int:
         return int(self._posts.value)
-
-    def __enter__(self) -> FastClient:
-        self._process.start()
-        for _ in range(1000):
-            if self._port.value or not self._process.is_alive():
-                break
-            self._process.join(timeout=0.01)
-        if not self._port.value:
-            self._process.kill()
-            raise RuntimeError("the benchmark client app did not start")
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self._process.terminate()
-        self._process.join(timeout=5)

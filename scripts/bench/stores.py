@@ -8,9 +8,11 @@ import contextlib
 import os
 import platform
 import secrets
+import sys
 import tempfile
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -126,3 +128,18 @@ def parse_common(p: argparse.ArgumentParser, argv: Sequence[str] | None) -> argp
     args = p.parse_args(argv)
     args.pg_url = args.pg_url or pg_admin_url()
     return args
+
+
+def backends(args: argparse.Namespace) -> list[tuple[str, Callable[[], AbstractContextManager[Settings]]]]:
+    """The stores ``--backend`` asks for; PostgreSQL is skipped (said on stderr) when unreachable."""
+    chosen: list[tuple[str, Callable[[], AbstractContextManager[Settings]]]] = []
+    if args.backend in ("sqlite", "both"):
+        chosen.append(("sqlite", sqlite_store))
+    if args.backend in ("postgres", "both"):
+        problem = pg_problem(args.pg_url)
+        if problem is None:
+            chosen.append(("postgres", lambda: postgres_store(args.pg_url)))
+        else:
+            print(f"skipping postgres: not reachable at {redact(args.pg_url)}: {problem}",
+                  file=sys.stderr)
+    return chosen
