@@ -81,11 +81,13 @@ class DispatchRig:
         return started
 
     def idle_cycles(self, n: int = 2, timeout: float = 10.0) -> None:
-        """Wait until every dispatcher has completed ``n`` more cycles: what it could do, it did."""
+        """Wait until every dispatcher has completed ``n`` more cycles (what it could do, it
+        did) and the messages view shows what they saved (its projection runs apart)."""
         marks = [d.cycles for d in self.dispatchers]
         self.c.hub.wake()
         wait_until(lambda: all(d.cycles >= m + n for d, m in zip(self.dispatchers, marks, strict=True)),
                    timeout, f"{n} dispatcher cycles")
+        self.c.catch_up(["messages"], timeout=timeout)
 
     # --- clock ----------------------------------------------------------------------------------
     def now(self) -> float:
