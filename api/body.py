@@ -67,11 +67,19 @@ def _field_problems(data: dict[str, Any], type_: type[Any],
     return problems
 
 
+CONSOLE_BODY_LIMIT = 1 << 20  # console.md §0: console JSON bodies <= 1 MiB ...
+CONSOLE_IMPORT_LIMIT = 20 << 20  # ... a contacts import <= 20 MiB
+
+
 async def decode_body(request: Request[Any, Any, Any], type_: type[T], *,
                       empty_ok: bool = False, required: tuple[str, ...] = ()) -> T:
     """Decode a JSON body into ``type_`` or raise the contract's error (415/413/400/422).
     ``required`` names fields that this call needs although the type has defaults."""
     body = await request.body()  # enforces request_max_body_size with a 413
+    if is_console(request):
+        limit = CONSOLE_IMPORT_LIMIT if request.url.path.endswith("/contacts/import") else CONSOLE_BODY_LIMIT
+        if len(body) > limit:
+            raise ApiError(413, "payload_too_large", f"console bodies are at most {limit >> 20} MiB")
     if not body.strip() and empty_ok:
         return msgspec.convert({}, type_)
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()

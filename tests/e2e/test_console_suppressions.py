@@ -85,6 +85,13 @@ def test_bad_input_is_400_never_500(console: Console, live: Live) -> None:  # sc
         "POST", "/suppressions", json={"email": "x@ex.test", "scope": "marketing", "reason": "gdpr_forget"}
     )
     assert gdpr.status_code == 400
+    big = b'{"email":"x@ex.test","scope":"all","reason":"manual","notes":"' + b"a" * (2 << 20) + b'"}'
+    huge = console.admin("POST", "/suppressions", content=big, headers={"Content-Type": "application/json"})
+    assert (huge.status_code, huge.json()["error"]) == (413, "payload_too_large")
+    bad_id = console.admin("GET", "/sends/not-a-uuid")
+    assert (bad_id.status_code, bad_id.json()["error"]) == (400, "bad_id")
+    assert console.admin("GET", "/contacts", params={"limit": 0}).status_code == 400
+    assert console.admin("DELETE", "/dashboard").status_code == 405
 
 
 def test_forget_shreds_the_contact(console: Console, live: Live) -> None:  # scenarios 13, 14
