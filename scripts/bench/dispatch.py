@@ -53,6 +53,9 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--prequeue", action="store_true",
                    help="end to end: queue and project all messages first, then start the "
                         "dispatcher and the clock (no ingest running beside the dispatcher)")
+    p.add_argument("--dispatch-process", action="store_true",
+                   help="end to end: the dispatcher runs as `ledgermail worker --role dispatch` in a "
+                        "process of its own (projections stay in the benchmark's process)")
     p.add_argument("--timeout", type=float, default=600.0, help="end-to-end timeout, seconds")
     args = stores.parse_common(p, argv)
     if args.quick:
@@ -94,14 +97,16 @@ def run_end_to_end(backend: str, args: argparse.Namespace, sink: FastSink,
     with store as settings, closing(Container(settings, create_tables=True)) as c:
         phases.configure(c, sink, args.connections, args.sends, args.lease_seconds)
         with bar(args, f"{backend} end to end", args.messages) as progress:
-            got = phases.end_to_end(c, sink, args.messages, progress, args.timeout, args.prequeue)
+            got = phases.end_to_end(c, sink, args.messages, progress, args.timeout, args.prequeue,
+                                    args.dispatch_process)
     lat = got.latencies
     notes = (f"queued in {got.queue_seconds:.2f} s, all at sink {got.sink_seconds:.2f} s, "
              f"all sent in view {got.total_seconds:.2f} s; accepted->sent p50 "
              f"{percentile(lat, 50) * 1000:,.0f} ms, p99 {percentile(lat, 99) * 1000:,.0f} ms")
     if got.problems:
         notes += "; logged: " + ", ".join(f"{n} x {what!r}" for what, n in got.problems.items())
-    case = f"1 dispatcher, {args.sends} sends, pool {args.connections}"
+    where = "1 dispatcher process (worker --role dispatch)" if args.dispatch_process else "1 dispatcher"
+    case = f"{where}, {args.sends} sends, pool {args.connections}"
     case += ", prequeued" if args.prequeue else ", queued while running"
     return Row(backend, "end to end", case, got.messages, got.rate, got.rate, 1, notes)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import subprocess
 import sys
 import time
 from collections import Counter
@@ -15,6 +17,8 @@ from typing import Any
 import aiosmtplib
 
 from adapters.bootstrap import Container
+from adapters.heartbeat import dispatching
+from adapters.settings import Settings
 from application.sending.app import QueueOptions
 from application.sending.enqueue_context import queue_context
 from domain.sending.validate import ValidationContext
@@ -182,8 +186,43 @@ def _start(c: Container) -> None:
     _wait(lambda: dispatcher.cycles >= 1, time.perf_counter() + 30, "the dispatcher's first cycle")
 
 
+@contextmanager
+def dispatcher_process(settings: Settings) -> Iterator[None]:
+    """``ledgermail worker --role dispatch`` on the same store: the deployment of
+    docs/scaling.md, where sending has a process (and a GIL) of its own."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEDGERMAIL_")}
+    env.update(LEDGERMAIL_DATA_DIR=str(settings.data_dir), LEDGERMAIL_WORKER_ID="bench-dispatch",
+               LEDGERMAIL_SECRET_KEY=settings.secret_key or "")
+    if settings.database_url:
+        env.update(LEDGERMAIL_DATABASE_URL=settings.database_url,
+                   LEDGERMAIL_DATABASE_SCHEMA=settings.database_schema or "")
+    proc = subprocess.Popen([sys.executable, "-m", "scripts.cli", "worker", "--role", "dispatch"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        yield
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
 def end_to_end(c: Container, sink: FastSink, messages: int, progress: Progress,
-               timeout: float, prequeue: bool = False) -> EndToEnd:
+               timeout: float, prequeue: bool = False, process: bool = False) -> EndToEnd:
+    """As ``_end_to_end``; ``process``: the dispatcher runs as a worker process of its own."""
+    if not process:
+        return _end_to_end(c, sink, messages, progress, timeout, prequeue, _start)
+    with dispatcher_process(c.settings):
+        return _end_to_end(c, sink, messages, progress, timeout, prequeue, _await_worker)
+
+
+def _await_worker(c: Container) -> None:
+    _wait(lambda: dispatching(c.db), time.perf_counter() + 60, "the dispatcher process")
+
+
+def _end_to_end(c: Container, sink: FastSink, messages: int, progress: Progress, timeout: float,
+                prequeue: bool, start: Callable[[Container], None]) -> EndToEnd:
     """Queue ``messages`` with projections and one dispatcher running (``prequeue``: queued
     and projected before the dispatcher starts, then the clock starts); time until all are sent."""
     c.start_projections()
@@ -192,7 +231,7 @@ def end_to_end(c: Container, sink: FastSink, messages: int, progress: Progress,
         _queue_all(c, messages)
         c.catch_up(["messages"], timeout=timeout)
     else:
-        _start(c)
+        start(c)
     before = sink.received
     seen = [0]
 
@@ -205,7 +244,7 @@ def end_to_end(c: Container, sink: FastSink, messages: int, progress: Progress,
     with counting_problems() as problems:
         began = time.perf_counter()
         if prequeue:
-            c.start_dispatcher(worker_id="bench")
+            start(c)
         else:
             _queue_all(c, messages)
         queued = time.perf_counter()
