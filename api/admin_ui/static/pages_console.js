@@ -45,7 +45,7 @@
     if (data.series && data.series.hourly) view.append(h("h2", {}, "Last 24 hours"), hourlyChart(data.series.hourly));
     if (data.health) view.append(h("h2", {}, "Health"), h("p", {}, LM.status(data.health.status)));
     if (data.queue) view.append(h("h2", {}, "Queue"), LM.table([["In flight", (q) => q.inFlight],
-      ["Delayed", (q) => q.delayed], ["Held", (q) => q.held], ["Provider OK", (q) => String(q.providerOk)]], [data.queue]));
+      ["Delayed", (q) => q.delayed], ["Held", (q) => q.held], ["Provider OK", (q) => (q.providerOk === null || q.providerOk === undefined ? "–" : q.providerOk ? "yes" : "no")]], [data.queue]));
     view.append(h("h2", {}, "Recent sends"), LM.table([["To", (s) => s.email || s.to || ""],
       ["Status", (s) => LM.status(s.status)], ["Queued", (s) => LM.fmtTime(s.queuedAt)]], data.recentSends || []));
     view.append(h("h2", {}, "Recent audit"), auditTable(data.recentAudit || []));
