@@ -74,9 +74,9 @@ class InstanceConfig(_Strict):
     max_body_bytes: PosInt = 10 * MIB
     max_request_bytes: PosInt = 50 * MIB
     metrics_require_token: bool = False
-    retry: RetryConfig = RetryConfig()
+    retry: RetryConfig = msgspec.field(default_factory=RetryConfig)
     dispatch: DispatchConfig = DispatchConfig()
     reporting: ReportingConfig = ReportingConfig()
-    attachments: AttachmentsConfig = AttachmentsConfig()
+    attachments: AttachmentsConfig = msgspec.field(default_factory=AttachmentsConfig)
     smtp: SmtpConfig = SmtpConfig()
     bounce: BounceConfig = BounceConfig()

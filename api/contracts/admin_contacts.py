@@ -26,12 +26,12 @@ class ImportSubscribe(msgspec.Struct, frozen=True, forbid_unknown_fields=True, r
 class ContactImportBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True, rename="camel"):
     contacts: Annotated[list[Any], Meta(min_length=1, max_length=10_000)]
     subscribe: ImportSubscribe | None = None
-    add_tags: Annotated[list[Tag], Meta(max_length=200)] = []
+    add_tags: Annotated[list[Tag], Meta(max_length=200)] = msgspec.field(default_factory=list)
 
 
 class TagsBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    add: Annotated[list[Tag], Meta(max_length=200)] = []
-    remove: Annotated[list[Tag], Meta(max_length=200)] = []
+    add: Annotated[list[Tag], Meta(max_length=200)] = msgspec.field(default_factory=list)
+    remove: Annotated[list[Tag], Meta(max_length=200)] = msgspec.field(default_factory=list)
 
 
 class SubscribeBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True, rename="camel"):

@@ -78,7 +78,7 @@ class MessageRecord(msgspec.Struct, frozen=True, kw_only=True):
     status: str
     held_by: str | None = None
     from_: str | None = msgspec.field(name="from")
-    to: list[str] = []
+    to: list[str] = msgspec.field(default_factory=list)
     subject: str | None = None
     message_id: str | None = None
     accepted_ts: float | None = None

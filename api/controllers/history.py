@@ -29,7 +29,7 @@ from adapters.history.aggregates import (
 from adapters.history.views import positions_at, view_as_of
 from adapters.registry import PROJECTIONS
 from api.admin_common import bad_value, limit_of, parse_iso
-from api.auth import admin_only, caller_of
+from api.auth import admin_only, caller_of, forbidden_tenant
 from api.calls import container_of, in_thread
 from api.contracts.history import (
     AggregateState,
@@ -48,8 +48,12 @@ VIEW_POSITION = re.compile(r"^([a-z_]+):(\d+)$")
 
 
 def reader(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    """401 without a token; a console key needs ``admin-read``."""
+    """401 without a token; a key naming another tenant 403 (console.md §1.1); a console key
+    needs ``admin-read``."""
     caller = caller_of(connection)
+    named = connection.headers.get("x-tenant-id") or connection.query_params.get("tenant_id")
+    if not caller.is_admin and named and named != caller.tenant_id:
+        raise forbidden_tenant()
     if caller.scopes is not None and "admin-read" not in caller.scopes:
         raise ApiError(403, "forbidden", "scope admin-read required")
 

@@ -49,7 +49,7 @@ class SettingsDoc(msgspec.Struct, frozen=True, forbid_unknown_fields=True, renam
     default_accounts: DefaultAccounts = DefaultAccounts()
     sender_address: str | None = None
     unsubscribe_mailto: str | None = None
-    lint: LintSettings = LintSettings()
+    lint: LintSettings = msgspec.field(default_factory=LintSettings)
     mail_tester: MailTesterSettings = MailTesterSettings()
 
     def from_defaults_for(self, kind: str) -> FromDefaults | None:
