@@ -38,6 +38,20 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     def sqlite_path(self) -> Path:
         return self.data_dir / "ledgermail.db"
 
+    def child_env(self, base: Mapping[str, str] | None = None, **extra: str) -> dict[str, str]:
+        """The environment of a child ledgermail process on this same store: ``base`` (default
+        os.environ) without its LEDGERMAIL_ variables, plus the store's (and ``extra``)."""
+        env = {k: v for k, v in (os.environ if base is None else base).items()
+               if not k.startswith("LEDGERMAIL_")}
+        env["LEDGERMAIL_DATA_DIR"] = str(self.data_dir)
+        if self.database_url:
+            env["LEDGERMAIL_DATABASE_URL"] = self.database_url
+            env["LEDGERMAIL_DATABASE_SCHEMA"] = self.database_schema or ""
+        if self.secret_key:
+            env["LEDGERMAIL_SECRET_KEY"] = self.secret_key
+        env.update({f"LEDGERMAIL_{k.upper()}": v for k, v in extra.items()})
+        return env
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
         env = os.environ if env is None else env

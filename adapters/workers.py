@@ -32,8 +32,6 @@ from application.sending.reporter import Reporter
 from domain.errors import RuleViolation
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-
     from adapters.settings import Settings
 
 
@@ -47,11 +45,7 @@ class WorkerStarters:
     tenancy: Any
     sending: Any
     projections: dict[str, Any]
-
-    def _listen(self) -> None: ...
-
-    def wait_for(self, positions: Mapping[str, int], views: list[str] | None = None,
-                 timeout: float | None = None) -> None: ...
+    # _listen() and wait_for() are the Container's own (adapters/bootstrap.py)
 
     def start_dispatcher(self, *, worker_id: str | None = None, transport: SmtpTransport | None = None,
                          options: DispatcherOptions | None = None) -> Dispatcher:

@@ -60,9 +60,4 @@ def container(settings: Settings) -> Iterator[Container]:
 
 def env_for(settings: Settings) -> dict[str, str]:
     """Process environment that points a child ledgermail process at the same store."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LEDGERMAIL_")}
-    env["LEDGERMAIL_DATA_DIR"] = str(settings.data_dir)
-    if settings.database_url:
-        env["LEDGERMAIL_DATABASE_URL"] = settings.database_url
-        env["LEDGERMAIL_DATABASE_SCHEMA"] = settings.database_schema or ""
-    return env
+    return settings.child_env()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import subprocess
 import sys
 import time
@@ -190,12 +189,7 @@ def _start(c: Container) -> None:
 def dispatcher_process(settings: Settings) -> Iterator[None]:
     """``ledgermail worker --role dispatch`` on the same store: the deployment of
     docs/scaling.md, where sending has a process (and a GIL) of its own."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LEDGERMAIL_")}
-    env.update(LEDGERMAIL_DATA_DIR=str(settings.data_dir), LEDGERMAIL_WORKER_ID="bench-dispatch",
-               LEDGERMAIL_SECRET_KEY=settings.secret_key or "")
-    if settings.database_url:
-        env.update(LEDGERMAIL_DATABASE_URL=settings.database_url,
-                   LEDGERMAIL_DATABASE_SCHEMA=settings.database_schema or "")
+    env = settings.child_env(worker_id="bench-dispatch")
     proc = subprocess.Popen([sys.executable, "-m", "scripts.cli", "worker", "--role", "dispatch"],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -19,14 +18,7 @@ POOLS = {"SENDING_POSTGRES_POOL_SIZE": "1", "TENANCY_POSTGRES_POOL_SIZE": "1"}
 
 
 def worker_env(settings: Settings, worker_id: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LEDGERMAIL_")}
-    env.update(LEDGERMAIL_DATA_DIR=str(settings.data_dir), LEDGERMAIL_WORKER_ID=worker_id,
-               LEDGERMAIL_FAKE_CLOCK="1" if settings.fake_clock else "0")
-    if settings.database_url:
-        env["LEDGERMAIL_DATABASE_URL"] = settings.database_url
-        env["LEDGERMAIL_DATABASE_SCHEMA"] = settings.database_schema or ""
-    if settings.secret_key:
-        env["LEDGERMAIL_SECRET_KEY"] = settings.secret_key
+    env = settings.child_env(worker_id=worker_id, fake_clock="1" if settings.fake_clock else "0")
     env.update(POOLS)
     return env
 
