@@ -10,6 +10,7 @@ from typing import Any
 
 from adapters.bounce_mailbox import SqlMailboxProgress
 from adapters.clock import DatabaseClock
+from adapters.console_checks import HoldCheck
 from adapters.contact_keys import ContactKeyVault
 from adapters.dispatch_store import SqlDispatchStore
 from adapters.event_index import EventStoreIndex
@@ -85,6 +86,8 @@ class Container(WorkerStarters):
         self.tracking = TrackingLinks(self.db, master_key, settings.public_url)
         if create_tables:
             self.tracking.create()
+        # rules 6 and 7 of console.md §2.3 (health holds, broadcast pauses) register here
+        self.send_holds: list[HoldCheck] = []
         self.outcomes = OutcomeRecorder(self.sending)
         self.tracking_hits = TrackingRecorder(self.sending)
         self.applications: dict[str, LedgerApplication] = {"tenancy": self.tenancy, "sending": self.sending,

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from adapters.console_sends import cancel_sends
 from application.base import SYSTEM, CommandMeta
 
 if TYPE_CHECKING:
@@ -84,6 +85,8 @@ def forget(
             )
             added += int(done.created)
             sending_at = max(sending_at, done.position)
+    if contact is not None and not contact.forgotten:  # §2.4 step 3: its waiting sends go
+        cancel_sends(container, tenant_id, contact_id=str(contact.id), meta=meta)
     result = container.console.forget_contact(tenant_id, external_id, meta, before_key_delete=_fault)
     return {
         "contact_id": result.contact_id,

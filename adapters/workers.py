@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from adapters.attachments import HttpAttachmentFetcher
 from adapters.attachments_store import ContentCache, FileDownloads
 from adapters.bounces import StdlibBounceParser
+from adapters.console_render import ConsoleRenderer
 from adapters.dispatch_loader import EventTableMessages
 from adapters.dispatch_mime import build_message
 from adapters.imap import ImaplibOpener
@@ -65,7 +66,7 @@ class WorkerStarters:
                                 secret_box=self.secret_box, waker=self.dispatch_hub,
                                 suppressions=self.suppression_list(),
                                 loader=EventTableMessages(self.db, self.sending.mapper),
-                                attachments=attachments)
+                                attachments=attachments, console=ConsoleRenderer(self))  # type: ignore[arg-type]
         self.dispatchers.append(dispatcher)
         self._threads.append(dispatcher.start(self._stop))
         return dispatcher

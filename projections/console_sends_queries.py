@@ -114,6 +114,36 @@ class SendQueries:
             )
         return str(raw[0][0]) if raw else None
 
+    # --- holds (console.md §2.3): what a trip, a pause or a cancel applies to ------------------
+    def waiting_sends(self, tenant_id: str, **filters: str | None) -> list[str]:
+        """pks of the tenant's console sends not yet attempted for good (queued, deferred,
+        held) that match every filter given: ``hold`` they carry, ``batch_code``
+        (``b:<slug>``/``f:<slug>``), ``from_domain``, ``kind``, ``contact_id``."""
+        return [str(r[0]) for r in self._waiting("pk", tenant_id, filters)]
+
+    def waiting_client_ids(self, tenant_id: str, **filters: str | None) -> list[str]:
+        return [str(r[0]) for r in self._waiting("client_id", tenant_id, filters)]
+
+    def _waiting(self, column: str, tenant_id: str, filters: dict[str, str | None]) -> list[Any]:
+        sql = (f"SELECT {column} FROM {self.t('sends')} WHERE tenant_id = ? AND origin <> 'api' "
+               "AND status IN ('queued', 'deferred', 'held')")
+        params: list[Any] = [tenant_id]
+        batch_code = filters.get("batch_code")
+        if batch_code is not None:
+            column_of = {"b": "broadcast_slug", "f": "flow_slug"}.get(batch_code[:1], "")
+            if batch_code[1:2] != ":" or not column_of:
+                return []
+            sql, params = sql + f" AND {column_of} = ?", [*params, batch_code[2:]]
+        clauses = {"hold": ("holds LIKE ?", '%"{}"%'), "from_domain": ("from_email LIKE ?", "%@{}"),
+                   "kind": ("kind = ?", "{}"), "contact_id": ("contact_id = ?", "{}")}
+        for name, (clause, pattern) in clauses.items():
+            value = filters.get(name)
+            if value is not None:
+                sql, params = f"{sql} AND {clause}", [*params, pattern.format(value.lower() if name ==
+                                                                              "from_domain" else value)]
+        with self.db.transaction(write=False) as tx:
+            return list(tx.execute(sql + " ORDER BY queued_ts, pk", params))
+
     # --- the dashboard --------------------------------------------------------------------
     def window_stats(
         self, tenant_id: str, start: float, end: float, origins: Sequence[str]

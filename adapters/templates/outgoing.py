@@ -19,7 +19,6 @@ from application.base import CommandMeta
 from application.sending.app import QueueOptions
 from application.templates.render import Page
 from domain.sending.content import ConsoleOrigin, TemplateRef
-from domain.sending.ids import message_uuid
 from domain.sending.validate import ValidationContext
 from domain.templates.rules import AccountNotConfigured, GateRefused
 from domain.templates.template import Version
@@ -151,48 +150,3 @@ def entry_of(
     if sender.get("reply_to"):
         entry["reply_to"] = sender["reply_to"]
     return entry
-
-
-def queue_oneoff(
-    container: Container,
-    tenant_id: str,
-    slug: str,
-    version: Version,
-    page: Page,
-    client_id: str,
-    kind: str,
-    contact_id: str | None,
-    address: str,
-    *,
-    account_id: str | None,
-    unsubscribe: str,
-    meta: CommandMeta,
-) -> int:
-    """Tracking and the list headers (ADR 0018), then the message with its console fields."""
-    send_id = str(message_uuid(tenant_id, client_id))
-    html, headers = outgoing(
-        container,
-        tenant_id,
-        send_id,
-        version,
-        page.html,
-        kind=kind,
-        contact_id=contact_id,
-        unsubscribe=unsubscribe,
-    )
-    account = account_for(container, tenant_id, version, account_id)
-    entry = entry_of(
-        client_id,
-        version,
-        page,
-        address,
-        account,
-        kind,
-        slug,
-        tenant_id,
-        test=False,
-        html=html,
-        headers=headers,
-    )
-    console = console_origin("oneoff", kind, client_id, contact_id, slug, version)
-    return queue_entry(container, tenant_id, entry, meta, console)

@@ -3,10 +3,9 @@
 These span the console (contacts), content (templates) and sending (messages, suppressions)
 logs, so they live here like ``adapters/console_ops.py``. A send is a proxy Message whose
 client id is its dedupe key (``oneoff:<key>``, ``test:<uuid4>``), so its ``sendId`` is the
-message ``pk`` and a retry finds it. Decisions follow §2.3's table: dedupe, contact, vars,
-suppression (all or the kind), marketing consent; holds (#6, #7) arrive with health and
-broadcasts. Rendering happens here, at enqueue (ADR 0016), and so do tracking, the list
-headers and the console fields of the message (``outgoing.py``, ADR 0018).
+message ``pk`` and a retry finds it. One-offs go through ``adapters/console_sends.py``
+(§2.3's decision table, a sealed render recipe rendered at each attempt: ADR 0019); test
+and Mail-Tester sends go to staff addresses, are rendered here once and carry no tracking.
 """
 
 from __future__ import annotations
@@ -14,21 +13,13 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
-import msgspec
-
-from adapters.templates.outgoing import (
-    account_for,
-    console_origin,
-    entry_of,
-    queue_entry,
-    queue_oneoff,
-    unsubscribe_url,
-)
+from adapters.console_checks import suppression_reason
+from adapters.console_sends import ConsoleSend, SendResult, enqueue_sends
+from adapters.templates.outgoing import account_for, console_origin, entry_of, queue_entry
 from application.base import SYSTEM, CommandMeta
 from application.templates.content import compile_content, content_key, content_of
 from application.templates.ports import CompileFailed, RenderFailed
 from application.templates.render import Page, Recipient, check_vars, context, render_page
-from domain.console.ids import contact_uuid
 from domain.console.rules import ContactNotFound
 from domain.sending.ids import message_uuid
 from domain.suppression import normalize_address
@@ -41,14 +32,6 @@ from domain.templates.template import Template, Version
 
 if TYPE_CHECKING:
     from adapters.bootstrap import Container
-
-
-class SendResult(msgspec.Struct, frozen=True):
-    send_id: str
-    status: str
-    duplicate: bool
-    status_reason: str | None = None
-    position: int = 0
 
 
 def alignment_domains(container: Container) -> list[str] | None:
@@ -144,22 +127,7 @@ def render_for(
 
 def _blocked(container: Container, tenant_id: str, address: str, kind: str) -> str | None:
     """The reason of an unexpired suppression of scope all or ``kind`` on the address, if any."""
-    key = container.secret_box.address_key(tenant_id, normalize_address(address))
-    for scope in ("all", kind):
-        entry = container.sending.get_suppression(tenant_id, key, scope)
-        if entry is not None and entry.active():
-            return str(entry.reason)
-    return None
-
-
-def _addressee(
-    container: Container, tenant_id: str, external_id: str | None, to: str | None
-) -> tuple[Any, str | None, Recipient]:
-    """(contact, contactId, recipient) of a one-off; 404 when the contact is unknown or forgotten."""
-    if external_id is None:
-        return None, None, Recipient(email=normalize_address(to or ""))
-    contact, recipient = recipient_of(container, tenant_id, external_id)
-    return contact, str(contact_uuid(tenant_id, external_id)), recipient
+    return suppression_reason(container, tenant_id, address, kind)
 
 
 def oneoff(
@@ -174,40 +142,20 @@ def oneoff(
     account_id: str | None,
     meta: CommandMeta = SYSTEM,
 ) -> SendResult:
+    """A one-off through ``enqueue_sends``; rendered once first, so a template that cannot
+    render answers 422 now rather than failing at its attempt."""
     client_id = f"oneoff:{dedupe_key}"
-    send_id = str(message_uuid(tenant_id, client_id))
-    if container.sending.get_message(tenant_id, client_id) is not None:  # 1: the key exists
-        return SendResult(send_id, "queued", True)
-    template = container.content.template(tenant_id, slug)
-    version = template.latest
-    if version is None:
-        raise TemplateNotPublished(f"template {slug} has no published version")
-    contact, contact_id, recipient = _addressee(container, tenant_id, external_id, to)  # 2: 404
-    unsubscribe = unsubscribe_url(container, tenant_id, contact_id, send_id)
-    page = render_for(
-        container, tenant_id, slug, version, recipient, values, unsubscribe_url=unsubscribe
-    )  # 3: vars -> 400
-    kind = version.sender.get("kind") or "marketing"
-    reason = _blocked(container, tenant_id, recipient.email or "", kind)  # 4: suppressed
-    if reason is not None:
-        return SendResult(send_id, "suppressed", False, f"suppressed:{reason}")
-    if kind == "marketing" and (contact is None or contact.status != "subscribed"):  # 5: no consent
-        return SendResult(send_id, "suppressed", False, "not_subscribed")
-    position = queue_oneoff(
-        container,
-        tenant_id,
-        slug,
-        version,
-        page,
-        client_id,
-        kind,
-        contact_id,
-        recipient.email or "",
-        account_id=account_id,
-        unsubscribe=unsubscribe,
-        meta=meta,
-    )
-    return SendResult(send_id, "queued", False, None, position)
+    if container.sending.get_message(tenant_id, client_id) is None:
+        template = container.content.template(tenant_id, slug)
+        version = template.latest
+        if version is None:
+            raise TemplateNotPublished(f"template {slug} has no published version")
+        recipient = recipient_of(container, tenant_id, external_id)[1] if external_id else \
+            Recipient(email=normalize_address(to or ""))
+        render_for(container, tenant_id, slug, version, recipient, values)  # vars -> 400, render -> 422
+    send = ConsoleSend(origin="oneoff", dedupe_key=client_id, slug=slug, external_id=external_id, to=to,
+                       values=values, account_id=account_id)
+    return enqueue_sends(container, tenant_id, [send], meta)[0]
 
 
 def send_test(

@@ -17,6 +17,7 @@ from eventsourcing.application import AggregateNotFoundError
 
 from application.base import SYSTEM, CommandMeta
 from application.ports import Clock, SecretBox
+from application.sending.console_queue import ConsoleQueueCommands
 from application.sending.suppressions import SuppressionCommands
 from domain.errors import AlreadySent, InProgress, RuleViolation
 from domain.sending.cleanup import Cleanup
@@ -68,7 +69,7 @@ class QueueOptions(msgspec.Struct, frozen=True, kw_only=True):
     console: dict[str, ConsoleOrigin] = msgspec.field(default_factory=dict)
 
 
-class SendingApplication(SuppressionCommands):
+class SendingApplication(ConsoleQueueCommands, SuppressionCommands):
     name: ClassVar[str] = "sending"
 
     def __init__(self, env: dict[str, Any], secret_box: SecretBox, existing: ExistingMessages,

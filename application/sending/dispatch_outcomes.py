@@ -52,12 +52,16 @@ def _recorder(outcome: Outcome, policy: RetryConfig, rand: Callable[[], float],
             raise LeaseLost(f"the lease of attempt {attempt} expired at {lease_until}")
         for offload in outcome.offloads:
             message.offload_attachment(attempt, offload.index, offload.file_id, offload.expires)
-        if outcome.reply is not None:
+        if outcome.hold is not None:
+            message.hold(outcome.hold, attempt=attempt)
+        elif outcome.suppressed_reason is not None:
+            message.suppress(outcome.suppressed_reason, attempt=attempt)
+        elif outcome.reply is not None:
             refusals = [RecipientRefusal(addr, code, smtp_error_text(code, text))
                         for addr, (code, text) in outcome.refused.items()]
             message.record_sent(attempt, outcome.reply, refused_recipients=refusals,
                                 suppressed_recipients=outcome.suppressed, warnings=outcome.warnings,
-                                report=report)
+                                report=report, body_hash=outcome.body_hash)
         elif outcome.failure is not None:
             message.record_failure(attempt, outcome.failure, policy=policy, rand=rand(), report=report)
         else:

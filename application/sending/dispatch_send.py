@@ -10,6 +10,7 @@ outcome goes back to the dispatcher, which saves outcomes in batches.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from typing import NamedTuple
 
@@ -24,6 +25,7 @@ from application.sending.dispatch_attachments import (
 from application.sending.dispatch_attempts import InFlight
 from application.sending.dispatch_settings import CycleSettings
 from application.sending.ports import (
+    ConsoleGate,
     MimeBuilder,
     SmtpEnvelope,
     SmtpSendError,
@@ -33,6 +35,7 @@ from application.sending.ports import (
 )
 from domain.sending.addresses import envelope_addresses, parse_mailbox
 from domain.sending.classify import ErrorCode
+from domain.sending.content import MessageContent
 from domain.sending.failure import AttemptFailure
 from domain.sending.verp import verp_address
 from domain.tenancy.account import Account
@@ -53,12 +56,16 @@ class Outcome(NamedTuple):
     suppressed: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     offloads: tuple[Offload, ...] = ()  # recorded whatever the outcome: retries reuse the links
+    hold: str | None = None  # a console send held by the re-check before its attempt
+    suppressed_reason: str | None = None  # ... or refused by it (Message.Suppressed)
+    body_hash: str | None = None  # SHA-256 of the MIME message that was sent
 
 
 class AttemptPipeline:
     def __init__(self, transport: SmtpTransport, build: MimeBuilder, suppressions: SuppressionList,
                  secret_box: SecretBox, sends: asyncio.Semaphore,
-                 attachments: AttachmentWork | None = None) -> None:
+                 attachments: AttachmentWork | None = None, console: ConsoleGate | None = None) -> None:
+        self.console = console
         self.transport = transport
         self.build = build
         self.suppressions = suppressions
@@ -88,6 +95,12 @@ class AttemptPipeline:
                            error=f"account {claim.account_id} not found")
         content = message.content
         assert content is not None and message.message_id is not None and message.date is not None
+        if message.origin != "api" and self.console is not None:
+            verdict = await asyncio.to_thread(self.console.prepare, claim.tenant_id, message)
+            if verdict.content is None:
+                return Outcome(flight, hold=verdict.hold, suppressed_reason=verdict.suppressed,
+                               error_code=verdict.error_code, error=verdict.error)
+            content = verdict.content  # rendered now: the stored content has no recipient
         addresses = [parse_mailbox(a).addr_spec for a in (*content.to, *content.cc, *content.bcc)]
         blocked = await asyncio.to_thread(self.suppressions.suppressed, claim.tenant_id, addresses)
         return_path = settings.config.bounce.return_path
@@ -99,7 +112,7 @@ class AttemptPipeline:
             return Outcome(flight, error_code="recipient_suppressed", suppressed=suppressed,
                            error=f"every recipient is suppressed: {', '.join(suppressed)}")
         try:
-            prepared = await self._attachments(flight, settings)
+            prepared = await self._attachments(flight, settings, content)
         except AttachmentsFailed as exc:
             return Outcome(flight, failure=exc.failure, suppressed=suppressed, offloads=tuple(exc.offloads))
         offloads, warnings = tuple(prepared.offloads), tuple(prepared.warnings)
@@ -117,12 +130,11 @@ class AttemptPipeline:
             return Outcome(flight, failure=exc.failure, refused=exc.refused, suppressed=suppressed,
                            offloads=offloads)
         return Outcome(flight, reply=result.reply, refused=result.refused, suppressed=suppressed,
-                       warnings=warnings, offloads=offloads)
+                       warnings=warnings, offloads=offloads, body_hash=hashlib.sha256(data).hexdigest())
 
-    async def _attachments(self, flight: InFlight, settings: CycleSettings) -> Prepared:
+    async def _attachments(self, flight: InFlight, settings: CycleSettings,
+                           content: MessageContent) -> Prepared:
         """Step 3: fetched files, large-file rules applied. Raises ``AttachmentsFailed``."""
-        content = flight.message.content
-        assert content is not None
         tenant = await asyncio.to_thread(settings.tenant, flight.claim.tenant_id)
         if self.attachments is None or not content.attachments or tenant is None:
             return Prepared(content, None, [], [])  # the builder decodes inline ones, or fails

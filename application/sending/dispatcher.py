@@ -30,6 +30,7 @@ from application.sending.dispatch_send import AttemptPipeline, Outcome
 from application.sending.dispatch_settings import CycleSettings, InstanceSettings, Tenancy
 from application.sending.ports import (
     ClaimStore,
+    ConsoleGate,
     MessageLoader,
     MimeBuilder,
     NoSuppressions,
@@ -66,8 +67,10 @@ class Dispatcher:
                  transport: SmtpTransport, build: MimeBuilder, clock: Clock, worker_id: str,
                  options: DispatcherOptions | None = None, *, secret_box: SecretBox,
                  suppressions: SuppressionList | None = None, waker: Waker | None = None,
-                 loader: MessageLoader | None = None, attachments: AttachmentWork | None = None) -> None:
+                 loader: MessageLoader | None = None, attachments: AttachmentWork | None = None,
+                 console: ConsoleGate | None = None) -> None:
         self.sending = sending
+        self.console = console  # console sends: re-checked and rendered right before each attempt
         self.tenancy = tenancy
         self.store = store
         self.transport = transport
@@ -91,7 +94,8 @@ class Dispatcher:
         config = await asyncio.to_thread(self.instance.get)
         settings = CycleSettings(self.tenancy, config)
         pipeline = AttemptPipeline(self.transport, self.build, self.suppressions, self.secret_box,
-                                   asyncio.Semaphore(config.dispatch.max_concurrent_sends), self.attachments)
+                                   asyncio.Semaphore(config.dispatch.max_concurrent_sends), self.attachments,
+                                   self.console)
         processed = 0
         for priorities in PASSES:
             processed += await self._pass(priorities, settings, pipeline)

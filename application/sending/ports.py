@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
-from typing import Protocol
+from typing import NamedTuple, Protocol
 from uuid import UUID
 
 import msgspec
 
+from domain.sending.classify import ErrorCode
 from domain.sending.content import Attachment, MessageContent
 from domain.sending.failure import AttemptFailure
 from domain.sending.limits import Limit
@@ -171,6 +172,24 @@ class NoSuppressions:
 
     def suppressed(self, tenant_id: str, addresses: Collection[str]) -> set[str]:
         return set()
+
+
+class ConsoleVerdict(NamedTuple):
+    """What a console send becomes right before its attempt (console.md §2.3): exactly one of
+    ``content`` (rendered now: send it), ``hold`` (held by it), ``suppressed`` (its
+    statusReason) or ``error_code`` (it cannot be sent: contact forgotten, render failed)."""
+
+    content: MessageContent | None = None
+    hold: str | None = None
+    suppressed: str | None = None
+    error_code: ErrorCode | None = None
+    error: str = ""
+
+
+class ConsoleGate(Protocol):
+    def prepare(self, tenant_id: str, message: Message) -> ConsoleVerdict:
+        """Rules 2 and 4-7 again, then the render recipe (blocking: run it in a thread)."""
+        ...
 
 
 MimeFile = tuple[str, str | None, bytes]  # (filename as submitted, mime type or None, bytes)

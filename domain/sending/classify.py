@@ -14,6 +14,9 @@ ErrorCode = Literal[
     "attachment_failed",  # permanent attachment fetch failure (§6.4 rule 7)
     "attachment_too_large",  # over the tenant's large-file reject limit or attachments.max_bytes
     "build_failed",  # the MIME message could not be built
+    "vars_invalid",  # a console send's variables break its template's schema (console.md §2.3 rule 3)
+    "render_failed",  # a console send's template failed to render at its attempt
+    "contact_forgotten",  # a console send's contact was forgotten: nothing can be opened to send
     "tls_certificate",
     "tls_unavailable",
     "smtp_auth",  # 530, 534, 535

@@ -62,6 +62,19 @@ class TemplateRef(msgspec.Struct, frozen=True):
     version: int
 
 
+class RenderRecipe(msgspec.Struct, frozen=True, omit_defaults=True, kw_only=True):
+    """How a console send to a contact is rendered at each attempt (console.md §2.3): the
+    template version, and the recipient and variables sealed with the contact's key (§2.4),
+    so a forgotten contact's sends never open again. Stored inside ``Message.Queued``."""
+
+    slug: str
+    version: int
+    to: str | None = None  # enc:c1: the recipient address at enqueue
+    vars: str | None = None  # enc:c1: the template variables (JSON)
+    event: str | None = None  # enc:c1: the trigger event of a flow send (JSON)
+    campaign: str | None = None  # the Feedback-ID campaign (broadcast or flow slug)
+
+
 class ConsoleOrigin(msgspec.Struct, frozen=True, omit_defaults=True, kw_only=True):
     """What the console knows of a send it queued (console.md §2.1): stored on
     ``Message.Queued`` as optional fields, absent on proxy messages (origin ``api``)."""
@@ -71,6 +84,7 @@ class ConsoleOrigin(msgspec.Struct, frozen=True, omit_defaults=True, kw_only=Tru
     dedupe_key: str
     contact_id: str | None = None  # attributes opens, clicks and unsubscribes to the recipient
     template: TemplateRef | None = None
+    recipe: RenderRecipe | None = None  # rendered at each attempt; None: content is final
 
 
 def console_fields(console: ConsoleOrigin | None) -> dict[str, Any]:

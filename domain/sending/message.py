@@ -14,15 +14,21 @@ from uuid import UUID
 from domain.model import Aggregate
 from domain.sending import message_state as state
 from domain.sending.classify import ErrorCode
-from domain.sending.content import MessageContent, QueueFields, TemplateRef
+from domain.sending.content import MessageContent, QueueFields, RenderRecipe, TemplateRef
 from domain.sending.message_acceptance import AcceptanceCommands
+from domain.sending.message_console import ConsoleCommands, Held, Released, Suppressed
 from domain.sending.message_delivery import DeliveryCommands
 from domain.sending.message_state import MessageEvent
 from domain.sending.message_tracking import Clicked, Delivered, Opened, TrackingCommands, UnsubscribeRecorded
 
 
-class Message(AcceptanceCommands, TrackingCommands, DeliveryCommands, Aggregate):
+class Message(AcceptanceCommands, TrackingCommands, ConsoleCommands, DeliveryCommands, Aggregate):
     TOPIC = "Message"
+
+    # console sends' holds and refusals (console.md §2.3): declared in message_console.py
+    Held = Held
+    Released = Released
+    Suppressed = Suppressed
 
     # after delivery (console.md §6, §10): declared in message_tracking.py, folded here
     Delivered = Delivered
@@ -37,7 +43,9 @@ class Message(AcceptanceCommands, TrackingCommands, DeliveryCommands, Aggregate)
         `message_id`: the Message-ID header, `<...@domain>`, kept by every retry; `report`:
         the tenant had a `client_base_url` when the message was accepted. `origin`, `kind`,
         `dedupe_key`, `contact_id`, `template`: console sends only (console.md §2.1; a hit
-        on the send is the contact's), absent on proxy messages."""
+        on the send is the contact's), absent on proxy messages; `recipe`: a console send
+        to a contact, rendered at each attempt (its `content` then has no recipient, subject
+        or body: nothing personal is stored in clear)."""
 
         TOPIC: ClassVar[str] = "Message.Queued"
         HISTORY_OMIT: ClassVar[tuple[str, ...]] = ("tenant_id", "client_id", "content")
@@ -53,12 +61,14 @@ class Message(AcceptanceCommands, TrackingCommands, DeliveryCommands, Aggregate)
         dedupe_key: str | None = None
         contact_id: str | None = None
         template: TemplateRef | None = None
+        recipe: RenderRecipe | None = None
 
         def apply(self, msg: Any) -> None:
             state.blank(msg, self.tenant_id, self.client_id, self.report)
             msg.accepted_ts = self.timestamp
             state.accept(msg, self.fields, self.content, self.message_id, self.timestamp)
             msg.origin, msg.contact_id = self.origin or "api", self.contact_id
+            msg.kind, msg.recipe = self.kind, self.recipe
 
     class Updated(MessageEvent, frozen=True, kw_only=True):
         """A resubmission before any attempt replaced what is sent and how it queues. The
@@ -143,7 +153,8 @@ class Message(AcceptanceCommands, TrackingCommands, DeliveryCommands, Aggregate)
         """The SMTP server took the message (terminal). `smtp_reply`: its final reply;
         `refused_recipients`: recipients refused at RCPT while others were accepted;
         `suppressed_recipients`: left out because the tenant suppresses them; `warnings`:
-        e.g. an attachment over the tenant's large-file `warn` limit."""
+        e.g. an attachment over the tenant's large-file `warn` limit; `body_hash`: SHA-256
+        (hex) of the MIME message sent (absent on events recorded before it existed)."""
 
         TOPIC: ClassVar[str] = "Message.Sent"
         smtp_reply: str
@@ -151,6 +162,7 @@ class Message(AcceptanceCommands, TrackingCommands, DeliveryCommands, Aggregate)
         suppressed_recipients: list[str]
         warnings: list[str]
         report: bool
+        body_hash: str | None = None
 
         def apply(self, msg: Any) -> None:
             msg.status, msg.lease, msg.sent_ts, msg.smtp_reply = "sent", None, self.timestamp, self.smtp_reply
@@ -195,6 +207,7 @@ class Message(AcceptanceCommands, TrackingCommands, DeliveryCommands, Aggregate)
 
         def apply(self, msg: Any) -> None:
             msg.status, msg.deferred_until, msg.deferred_reason = "cancelled", None, None
+            msg.holds = ()
 
     class Bounced(MessageEvent, frozen=True, kw_only=True):
         """`recipient` bounced: `bounce_type` hard (the address is bad) or soft, `bounce_code`
@@ -264,6 +277,9 @@ class Message(AcceptanceCommands, TrackingCommands, DeliveryCommands, Aggregate)
     trail: list[MessageEvent]  # every event, oldest first
     origin: str  # "api" for proxy messages, else the console origin of Queued
     contact_id: str | None  # the console recipient (tracking hits are attributed to it)
+    kind: str | None  # console sends: marketing | transactional
+    recipe: RenderRecipe | None  # console sends to a contact: rendered at each attempt
+    holds: tuple[str, ...]  # console holds (health:<bucket>, broadcast:<id>) while held
 
     @property
     def pk(self) -> UUID:

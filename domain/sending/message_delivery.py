@@ -83,11 +83,12 @@ class DeliveryCommands:
     def record_sent(
         self: Any, attempt: int, smtp_reply: str, *, refused_recipients: Iterable[RecipientRefusal] = (),
         suppressed_recipients: Iterable[str] = (), warnings: Iterable[str] = (), report: bool | None = None,
+        body_hash: str | None = None,
     ) -> None:
         self._in_flight(attempt)
         self.trigger_event(self.Sent, smtp_reply=smtp_reply, refused_recipients=list(refused_recipients),
                            suppressed_recipients=list(suppressed_recipients), warnings=list(warnings),
-                           report=self._report(report))
+                           report=self._report(report), body_hash=body_hash)
 
     def record_failure(
         self: Any, attempt: int, failure: AttemptFailure, *, policy: RetryConfig, rand: float,
@@ -131,8 +132,8 @@ class DeliveryCommands:
                            retry_count=self.retry_count, report=self._report(report))
 
     def cancel(self: Any, reason: CancelReason = "deleted") -> None:
-        """Only a waiting message (pending or deferred, no attempt in flight) can be removed."""
-        if self.status not in WAITING:
+        """Only a waiting message (pending, deferred or held; no attempt in flight) can be removed."""
+        if self.status not in (*WAITING, "held"):
             raise NotRemovable(f"message {self.client_id} is {self.status}", field="id")
         self.trigger_event(self.Cancelled, reason=reason)
 

@@ -20,7 +20,8 @@ from domain.model import Aggregate
 from domain.sending.content import MessageContent, QueueFields
 from domain.sending.ids import message_event_id
 
-Status = Literal["pending", "deferred", "sending", "sent", "error", "rejected", "cancelled"]
+Status = Literal["pending", "deferred", "sending", "sent", "error", "rejected", "cancelled", "held",
+                 "suppressed"]  # held, suppressed: console sends only (console.md §2.3)
 DeferReason = Literal["scheduled", "temporary_failure", "rate_limit"]  # why a message waits
 RetryLater = Literal["temporary_failure", "rate_limit"]  # a Deferred event's reason ("scheduled" is
 # derived from QueueFields.deferred_ts: no event defers a message for its schedule)
@@ -35,12 +36,12 @@ BounceSource = Literal["smtp", "dsn", "other", "webhook"]  # refused at RCPT, a 
 # bounce mail, the console's normalised outcome feed (POST /admin/api/webhooks/events)
 
 WAITING: tuple[Status, ...] = ("pending", "deferred")  # queued, no attempt in flight
-FINISHED: tuple[Status, ...] = ("sent", "error")
+FINISHED: tuple[Status, ...] = ("sent", "error", "suppressed")
 REOPENABLE: tuple[Status, ...] = ("rejected", "cancelled")
 BOUNCE_REASON_MAX = 500
 
 _COMMON = frozenset({"originator_id", "originator_version", "timestamp", "meta"})
-_CONSOLE = frozenset({"origin", "kind", "dedupe_key", "contact_id", "template"})  # Queued, optional
+_CONSOLE = frozenset({"origin", "kind", "dedupe_key", "contact_id", "template", "recipe"})  # Queued, optional
 
 
 class RecipientRefusal(msgspec.Struct, frozen=True):
@@ -119,6 +120,7 @@ def blank(msg: Any, tenant_id: str, client_id: str, report: bool) -> None:
     msg.bounce = msg.complaint = None
     msg.offloaded = {}
     msg.origin, msg.contact_id = "api", None
+    msg.kind, msg.recipe, msg.holds = None, None, ()
 
 
 def accept(msg: Any, fields: QueueFields, content: MessageContent, message_id: str, ts: float) -> None:

@@ -125,6 +125,32 @@ def offloaded(row: Row, e: Message.AttachmentOffloaded) -> None:
     _touch(row, e.timestamp)
 
 
+def console_held_by(holds: list[str]) -> str:
+    """proxy ``held_by`` of a held console send (console.md §2.3): health wins over a pause."""
+    return "health_tripped" if any(h.startswith("health:") for h in holds) else "broadcast_paused"
+
+
+def held(row: Row, e: Message.Held) -> None:
+    row.update(status="held", held_by=console_held_by(e.holds), lease_until=None, worker_id=None)
+    _touch(row, e.timestamp)
+
+
+def released(row: Row, e: Message.Released) -> None:
+    if e.holds:
+        row["held_by"] = console_held_by(e.holds)
+    elif row["deferred_until"] is not None and row["deferred_until"] > e.timestamp:
+        row.update(status="deferred", held_by=None)
+    else:
+        row.update(status="pending", held_by=None, deferred_until=None, deferred_reason=None)
+    _touch(row, e.timestamp)
+
+
+def suppressed(row: Row, e: Message.Suppressed) -> None:
+    row.update(status="suppressed", held_by=None, lease_until=None, worker_id=None, deferred_until=None,
+               deferred_reason=None, error_code="suppressed", error=e.status_reason, error_ts=e.timestamp)
+    _touch(row, e.timestamp)
+
+
 # Events that create (or restart) a row from nothing, and events that change an existing one.
 CREATING: dict[str, Callable[[Row | None, Any], Row]] = {
     Message.Queued.TOPIC: queued,
@@ -141,4 +167,7 @@ CHANGING: dict[str, Callable[[Row, Any], None]] = {
     Message.Bounced.TOPIC: bounced,
     Message.Complained.TOPIC: complained,
     Message.AttachmentOffloaded.TOPIC: offloaded,
+    Message.Held.TOPIC: held,
+    Message.Released.TOPIC: released,
+    Message.Suppressed.TOPIC: suppressed,
 }

@@ -31,7 +31,7 @@ KINDS = {c: next((kind for sql, kind in _KIND_OF if sql in SQL_TYPES.get(c, ""))
 
 WAITING = ("pending", "deferred")  # what a tenant or batch suspension holds
 ACTIVE = ("pending", "deferred", "sending")  # the dispatcher's statuses, the pending gauge
-TERMINAL = ("sent", "error", "rejected")  # what retention may purge
+TERMINAL = ("sent", "error", "rejected", "suppressed")  # what retention may purge
 _INDEX = {name: i for i, name in enumerate(COLUMNS)}
 _JSON_COLUMNS = (_INDEX["to_addrs"], _INDEX["bounce"], _INDEX["complaint"])
 _REPORT = _INDEX["report"]

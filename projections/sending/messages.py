@@ -125,7 +125,10 @@ class _Page:
         """Derived columns from the final row and tenant state, then the row as a tuple."""
         status = row["status"]
         waiting = status in WAITING
-        row["held_by"] = held_by(self.tenants.get(row["tenant_id"]), row["batch_code"]) if waiting else None
+        if waiting:
+            row["held_by"] = held_by(self.tenants.get(row["tenant_id"]), row["batch_code"])
+        elif status != "held":  # a held console send keeps its own reason (message_fold.held)
+            row["held_by"] = None
         due = row["deferred_until"] if row["deferred_until"] is not None else row["accepted_ts"]
         row["ready_ts"] = due if status in ACTIVE else None
         return tuple(row[c] for c in COLUMNS)
