@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from adapters.runner import ProjectionRunner, Source
@@ -37,8 +37,11 @@ class _MemberFailed(Exception):
 
 class ProjectionGroup:
     def __init__(self, runners: Sequence[ProjectionRunner], db: SqlDatabase, *, hub: WakeHub,
-                 page_size: int = 1000, poll_seconds: float = 0.5) -> None:
+                 page_size: int = 1000, poll_seconds: float = 0.5,
+                 stops: Mapping[str, Mapping[str, int]] | None = None) -> None:
         self.runners = list(runners)
+        # a replay (rebuild, verify): member (its view's name) -> log -> the position it stops at
+        self.stops = stops
         self.db = db
         self.hub = hub
         self.page_size = page_size
@@ -65,25 +68,38 @@ class ProjectionGroup:
                 read += self._page(app, source, members, positions)
         return read
 
+    def _ends(self, members: list[ProjectionRunner], app: str) -> dict[str, int | None]:
+        """Where each member must stop in ``app``'s log: None (follow it) unless replaying."""
+        if self.stops is None:
+            return dict.fromkeys((r.name for r in members), None)
+        return {r.name: self.stops.get(r.name, {}).get(app, 0) for r in members}
+
     def _page(self, app: str, source: Source, members: list[ProjectionRunner],
               positions: dict[str, dict[str, int]]) -> int:
         seen = {r.name: positions.get(r.name, {}).get(app, 0) for r in members}
+        ends = self._ends(members, app)
+        members = [r for r in members if _before(seen[r.name], ends[r.name])]
+        if not members:
+            return 0
+        bounded = [e for r in members if (e := ends[r.name]) is not None]
+        limit = max(bounded) if len(bounded) == len(members) else None
         # read before taking the write lock (see ProjectionRunner.run_page)
-        notifications = source.select(min(seen.values()), self.page_size, None)
+        notifications = source.select(min(seen[r.name] for r in members), self.page_size, limit)
         if not notifications:
             return 0
         last = notifications[-1].id
-        behind = [r for r in members if seen[r.name] < last]
+        upto = {r.name: _upto(last, ends[r.name]) for r in members}
+        behind = [r for r in members if seen[r.name] < upto[r.name]]
         page = self._decode(app, source, notifications, behind)
         try:
-            committed = self._commit(app, behind, seen, page, last)
+            committed = self._commit(app, behind, seen, page, upto)
         except _MemberFailed as failed:
             self._quarantine(failed.runner, failed.__cause__)
             return 1  # something to retry at once, without the failed member
         for runner in committed:
-            runner.processed += sum(1 for n in notifications if n.id > seen[runner.name])
+            runner.processed += sum(1 for n in notifications if seen[runner.name] < n.id <= upto[runner.name])
             if runner.on_commit is not None:
-                runner.on_commit(runner.name, {app: last})
+                runner.on_commit(runner.name, {app: upto[runner.name]})
         return len(notifications)
 
     @staticmethod
@@ -94,7 +110,7 @@ class ProjectionGroup:
                 if any(r.projection.wants(n.topic) for r in members)]
 
     def _commit(self, app: str, members: list[ProjectionRunner], seen: dict[str, int],
-                page: list[tuple[str, Recorded]], last: int) -> list[ProjectionRunner]:
+                page: list[tuple[str, Recorded]], upto: dict[str, int]) -> list[ProjectionRunner]:
         committed = []
         with self.db.transaction() as tx:
             locked = self._positions(members, tx, lock=True)
@@ -102,11 +118,13 @@ class ProjectionGroup:
                 start = seen[runner.name]
                 if locked.get(runner.name, {}).get(app, 0) != start:
                     continue  # moved since the unlocked read (a rebuild swap): next round
-                mine = [r for topic, r in page if r.position > start and runner.projection.wants(topic)]
+                end = upto[runner.name]
+                wants = runner.projection.wants
+                mine = [r for topic, r in page if start < r.position <= end and wants(topic)]
                 try:
                     if mine:
                         runner.projection.process(tx, mine)
-                    runner.projection.view.set_position(tx, app, last)
+                    runner.projection.view.set_position(tx, app, end)
                 except Exception as exc:
                     raise _MemberFailed(runner) from exc
                 committed.append(runner)
@@ -122,6 +140,8 @@ class ProjectionGroup:
 
     def _quarantine(self, runner: ProjectionRunner, exc: BaseException | None) -> None:
         runner.error = exc
+        if self.stops is not None:  # a replay never skips a view: it fails, loudly
+            raise RuntimeError(f"projection {runner.name} failed during the replay") from exc
         log.error("projection %s failed; running it alone for %.0f s", runner.name,
                   QUARANTINE_SECONDS, exc_info=exc)
         self._solo[runner.name] = time.monotonic() + QUARANTINE_SECONDS
@@ -163,3 +183,11 @@ class ProjectionGroup:
                                   daemon=True)
         thread.start()
         return thread
+
+
+def _before(position: int, end: int | None) -> bool:
+    return end is None or position < end
+
+
+def _upto(last: int, end: int | None) -> int:
+    return last if end is None else min(last, end)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from adapters.bootstrap import Container
-from adapters.rebuild import rebuild_view, verify_view
+from adapters.rebuild import rebuild_all, rebuild_view, verify_all, verify_view
 from adapters.settings import Settings
 from tests.conftest import env_for
 from tests.support.probe import probes
@@ -63,6 +63,23 @@ def test_rebuild_while_the_live_runner_keeps_going(container: Container) -> None
     assert verify_view(container, "event_stats").verified is True
     total = sum(r.count for r in container.projections["event_stats"].view.all())
     assert total == container.tenancy.max_position()
+
+
+def test_rebuild_all_replays_every_view_from_one_read(container: Container) -> None:
+    fill_live(container)
+    container.tenancy.issue_admin_token(replace=True)
+    names = list(container.projections)
+    for name in names:
+        container.runner(name).catch_up()
+    before = {n: live_rows(container, n) for n in names}
+    reports = rebuild_all(container, names)
+    assert [r.view for r in reports] == names
+    assert {n: live_rows(container, n) for n in names} == before
+    assert all(r.events == container.tenancy.max_position() for r in reports)
+    with container.db.transaction() as tx:
+        tx.execute("UPDATE event_stats SET count = count + 1 WHERE topic = ?", ("Test.Probe.Ticked",))
+    verdicts = {r.view: r.verified for r in verify_all(container, names)}
+    assert verdicts.pop("event_stats") is False and all(verdicts.values()), verdicts
 
 
 @pytest.mark.timeout(120)

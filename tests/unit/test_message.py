@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from domain.errors import AlreadySent, InProgress, RuleViolation
+from domain.errors import AlreadySent, InProgress, NotDispatchable, RuleViolation
 from domain.instance_config import RetryConfig
 from domain.sending.content import Attachment, ConsoleOrigin, TemplateRef
 from domain.sending.ids import message_uuid
@@ -227,13 +227,14 @@ def test_history_is_snake_case_oldest_first_with_stable_event_ids(clock: Clock) 
 
 def test_every_message_event_has_a_topic_a_history_type_and_a_docstring() -> None:
     events = [v for v in vars(Message).values() if isinstance(v, type) and hasattr(v, "TOPIC")]
-    assert len(events) == 16
+    assert len(events) == 19
     for cls in events:
         assert f"Message.{cls.__name__}" == cls.TOPIC and cls.__doc__
     assert {history_type(c) for c in events} == {
         "queued", "updated", "rejected", "attempt_started", "attempt_abandoned", "sent", "deferred",
         "failed", "cancelled", "bounced", "complained", "attachment_offloaded",
         "delivered", "opened", "clicked", "unsubscribe_recorded",  # console.md §6, §10
+        "held", "released", "suppressed",  # console sends, §2.3
     }
 
 
@@ -325,3 +326,21 @@ def test_a_console_send_keeps_its_origin_and_contact_through_the_stored_form(clo
     proxy = replay(queued(clock).trail)
     assert (proxy.origin, proxy.contact_id) == ("api", None)
     assert not {"origin", "kind", "contact_id", "template"} & set(proxy.history()[0]["data"])
+
+
+def test_holds_form_a_set_and_release_only_when_it_empties(clock: Clock) -> None:
+    with clock.at():
+        msg = Message.queue("acme", "broadcast:b:c", fields(), content(), message_id="<h@x>", report=False)
+        assert msg.hold("health:x") and msg.hold("broadcast:b")
+        assert not msg.hold("broadcast:b")  # already there: nothing appended
+        assert (msg.status, msg.holds) == ("held", ("broadcast:b", "health:x"))
+        with pytest.raises(NotDispatchable):
+            msg.start_attempt("w1", clock.now + LEASE)
+        assert msg.release("broadcast:b") and msg.status == "held"
+        assert not msg.release("broadcast:b")
+        assert msg.release("health:x") and (msg.status, msg.holds) == ("pending", ())
+        attempt = msg.start_attempt("w1", clock.now + LEASE)
+        msg.suppress("suppressed:manual", attempt=attempt)
+    assert (msg.status, msg.lease, msg.closed) == ("suppressed", None, True)
+    with pytest.raises(NotDispatchable):
+        msg.hold("health:x")
