@@ -12,6 +12,7 @@ from adapters.bounce_mailbox import SqlMailboxProgress
 from adapters.clock import DatabaseClock
 from adapters.console_checks import HoldCheck
 from adapters.contact_keys import ContactKeyVault
+from adapters.drain import Drainer
 from adapters.dispatch_store import SqlDispatchStore
 from adapters.event_index import EventStoreIndex
 from adapters.heartbeat import Heartbeat
@@ -88,6 +89,8 @@ class Container(WorkerStarters):
             self.tracking.create()
         # rules 6 and 7 of console.md §2.3 (health holds, broadcast pauses) register here
         self.send_holds: list[HoldCheck] = []
+        # what POST /_test/drain runs each round (adapters/drain.py): flow ticks, fan-out pages, ...
+        self.drainers: list[Drainer] = []
         self.outcomes = OutcomeRecorder(self.sending)
         self.tracking_hits = TrackingRecorder(self.sending)
         self.applications: dict[str, LedgerApplication] = {"tenancy": self.tenancy, "sending": self.sending,

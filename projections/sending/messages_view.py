@@ -130,6 +130,14 @@ class MessagesView(View):
         with self.db.transaction(write=False) as tx:
             return int(tx.execute(sql + (" AND tenant_id = ?" if params else ""), params)[0][0])
 
+    def due_count(self, now: float) -> int:
+        """Messages a dispatcher would act on now: unheld and ready, or in flight (a lease,
+        live or expired). ``POST /_test/drain`` waits for this to reach zero."""
+        sql = (f"SELECT COUNT(*) FROM {self.t('messages')} WHERE status = 'sending' OR "
+               "(status IN ('pending', 'deferred') AND held_by IS NULL AND ready_ts <= ?)")
+        with self.db.transaction(write=False) as tx:
+            return int(tx.execute(sql, (now,))[0][0])
+
     def pending_by_account(self) -> dict[tuple[str, str], int]:
         """The ``ledgermail_pending_messages`` gauge: counts per (tenant_id, account_id)."""
         with self.db.transaction(write=False) as tx:
