@@ -45,7 +45,8 @@ def redact(value: Any) -> Any:
 # Console bodies carry personal data (console.md §2.4): the command log keeps its shape, not
 # its values, so a forgotten contact's address survives nowhere in clear.
 PERSONAL_KEYS = frozenset({"email", "fields", "tags", "timezone", "locale", "properties", "consentIp",
-                           "consentUserAgent", "contacts", "add", "remove", "addTags", "notes", "note"})
+                           "consentUserAgent", "contacts", "add", "remove", "addTags", "notes", "note",
+                           "vars", "to", "contact", "sampleContact"})  # send variables and recipients too
 
 
 def redact_personal(value: Any) -> Any:

@@ -12,8 +12,10 @@ from uuid import UUID
 import pytest
 
 from adapters.console_sends import ConsoleSend, enqueue_sends, hold_sends, release_sends
+from adapters.history.reader import EventFilter
 from adapters.settings import Settings
 from domain.sending.ids import message_uuid
+from scripts.export import export
 from tests.support.console import Console
 from tests.support.live import eventually, live_server
 
@@ -158,3 +160,41 @@ def test_holds_keep_sends_back_until_the_last_is_lifted(console: tuple[Console, 
     trail = [type(e).__name__ for e in container.sending.get_message("acme", sends[0].dedupe_key).trail]
     assert trail[:5] == ["Queued", "Held", "Held", "Released", "Released"]
     assert UUID(results[0].send_id)
+
+
+def every_table_text(c: Console) -> bytes:
+    """Every row of every table of the store (events, read models, tracking), as bytes."""
+    db = c.live.container.db
+    with db.transaction(write=False) as tx:
+        if db.dialect == "postgresql":
+            sql = "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+            names = [r[0] for r in tx.execute(sql)]
+        else:
+            names = [r[0] for r in tx.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        chunks = []
+        for name in names:
+            for row in tx.execute(f"SELECT * FROM {name}"):
+                chunks.append(b"|".join(bytes(v) if isinstance(v, bytes | memoryview) else str(v).encode()
+                                        for v in row))
+    return b"\n".join(chunks)
+
+
+def test_after_a_forget_no_table_and_no_export_holds_the_contact(console: tuple[Console, Any],
+                                                                 tmp_path: Any) -> None:
+    c, sink = console  # scenarios 13 and 14, with a delivered send and a contact event
+    c.admin("PUT", "/contacts/u2", json={"email": "u2@ex.test", "fields": {"first": "Zebulon"}})
+    answer = c.admin("POST", "/sends", json={"templateSlug": "code", "externalId": "u2", "dedupeKey": "z",
+                                             "vars": {"code": "Q-77"}})
+    assert answer.status_code == 202, answer.text
+    assert sink.wait_for_messages(1)[0].rcpt_to == ["u2@ex.test"]
+    assert eventually(lambda: send_of(c, answer.json()["sendId"])["status"] == "sent")
+    assert c.admin("POST", "/contacts/u2/forget", json={}).status_code in (200, 202)
+    assert eventually(lambda: send_of(c, answer.json()["sendId"])["email"] is None)
+    c.live.container.catch_up(list(c.live.container.projections))
+    stored = every_table_text(c)
+    for secret in (b"u2@ex.test", b"Zebulon", b"Q-77"):
+        assert secret not in stored, secret
+    out = tmp_path / "acme.jsonl"
+    assert export(c.live.container, EventFilter(tenant_id="acme"), out, "jsonl").events > 0
+    exported = out.read_bytes()
+    assert exported and b"u2@ex.test" not in exported and b"Zebulon" not in exported
