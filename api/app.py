@@ -8,6 +8,7 @@ from litestar.openapi.plugins import RedocRenderPlugin, ScalarRenderPlugin
 
 from adapters.bootstrap import Container
 from api.auth import Authenticator
+from api.consistency import consistency_middleware
 from api.controllers.accounts import AccountsController
 from api.controllers.admin import ADMIN_CONTROLLERS
 from api.controllers.admin_ui import ADMIN_UI_HANDLERS
@@ -39,7 +40,8 @@ def create_app(container: Container) -> Litestar:
     app = Litestar(
         route_handlers=handlers,
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[request_id_middleware, command_log_middleware],
+        # the token covers the command's own writes, not the command-log entry recorded after it
+        middleware=[request_id_middleware, command_log_middleware, consistency_middleware],
         request_max_body_size=container.settings.max_request_bytes,
         openapi_config=OpenAPIConfig(
             title="ledgermail",

@@ -32,6 +32,23 @@ _recorded: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
 )
 
 
+_positions: contextvars.ContextVar[dict[str, int] | None] = contextvars.ContextVar(
+    "ledgermail_recorded_positions", default=None
+)
+
+
+@contextmanager
+def collect_positions() -> Iterator[dict[str, int]]:
+    """Collect, per application log, the newest position saved inside the block (a write's
+    ``X-Consistency-Token``, console.md §1.4); shared with threads like ``collect_event_ids``."""
+    positions: dict[str, int] = {}
+    token = _positions.set(positions)
+    try:
+        yield positions
+    finally:
+        _positions.reset(token)
+
+
 @contextmanager
 def collect_event_ids() -> Iterator[list[str]]:
     """Collect ``"<aggregate-uuid>:<version>"`` of every event saved inside the block
@@ -92,6 +109,9 @@ class LedgerApplication(Application[Any]):
         if collector is not None:
             collector.extend(f"{r.domain_event.originator_id}:{r.domain_event.originator_version}"
                              for r in recordings)
+        written = _positions.get()
+        if written is not None and position:
+            written[self.name] = max(written.get(self.name, 0), position)
         if position:
             for listener in self.listeners:
                 listener(self.name, position)
