@@ -12,10 +12,11 @@ plug in as ``HoldCheck`` callables on the container (``Container.send_holds``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
-from domain.suppression import normalize_address
+from domain.suppression import normalize_address, suppression_uuid
 
 if TYPE_CHECKING:
     from adapters.bootstrap import Container
@@ -45,9 +46,32 @@ def suppression_reason(container: Container, tenant_id: str, address: str, kind:
     return None
 
 
-def refusal(container: Container, tenant_id: str, address: str, kind: str, contact: Any) -> str | None:
-    """Rules 4 and 5: the statusReason of a send that must not go out, else None."""
-    reason = suppression_reason(container, tenant_id, address, kind)
+def suppression_reasons(container: Container, tenant_id: str, wanted: Iterable[tuple[str, str]]
+                        ) -> dict[tuple[str, str], str]:
+    """Rule 4 for many (address, kind) at once: one existence query on the sending log, then
+    only the entries that exist are loaded (a broadcast page mostly has none)."""
+    ids: dict[UUID, tuple[str, str]] = {}
+    for address, kind in wanted:
+        key = container.secret_box.address_key(tenant_id, normalize_address(address))
+        for scope in ("all", kind):
+            ids[suppression_uuid(tenant_id, key, scope)] = (address, kind)  # type: ignore[arg-type]
+    out: dict[tuple[str, str], str] = {}
+    for ident in sorted(container.sending.existing.existing(list(ids)), key=str):
+        entry = container.sending._entry(ident)
+        pair = ids[ident]
+        if entry is not None and entry.active() and (pair not in out or entry.scope == "all"):
+            out[pair] = str(entry.reason)
+    return out
+
+
+def refusal(container: Container, tenant_id: str, address: str, kind: str, contact: Any,
+            known: dict[tuple[str, str], str] | None = None) -> str | None:
+    """Rules 4 and 5: the statusReason of a send that must not go out, else None.
+    ``known``: rule 4 already answered for a batch (``suppression_reasons``)."""
+    if known is not None:
+        reason = known.get((address, kind))
+    else:
+        reason = suppression_reason(container, tenant_id, address, kind)
     if reason is not None:
         return f"suppressed:{reason}"
     if kind == "marketing" and (contact is None or contact.status != "subscribed"):

@@ -16,7 +16,7 @@ from uuid import UUID
 
 import msgspec
 
-from adapters.console_checks import SendFacts, from_domain, hold_for, refusal
+from adapters.console_checks import SendFacts, from_domain, hold_for, refusal, suppression_reasons
 from adapters.templates.outgoing import PRIORITY, account_for, feedback_id
 from application.base import SYSTEM, CommandMeta
 from application.sending.console_holds import hold_messages, release_messages
@@ -75,6 +75,18 @@ class _Call:
         self.keys = container.vault.keys(tenant_id, live, create=False) if live else {}
         self.accounts = {a.account_id for a in container.projections["accounts"].view.list(tenant_id)}
         self.config = container.tenancy.instance_config()
+        self.blocked: dict[tuple[str, str], str] = {}
+        self.opened: dict[str, tuple[Any, str | None]] = {}
+
+    def check_suppressions(self, sends: Sequence[ConsoleSend]) -> None:
+        """Rule 4 for the whole call in one query (``suppression_reasons``)."""
+        wanted = []
+        for send in sends:
+            version = self.version(send.slug, send.version)
+            _, address = self.address(send)
+            if version is not None and address is not None:
+                wanted.append((address, version.sender.get("kind") or "marketing"))
+        self.blocked = suppression_reasons(self.c, self.tenant_id, wanted)
 
     def version(self, slug: str, number: int | None) -> Version | None:
         if (slug, number) not in self.versions:
@@ -89,12 +101,13 @@ class _Call:
         """(contact, address) of a send; (None, None) when its contact is unknown or forgotten."""
         if send.external_id is None:
             return None, normalize_address(send.to or "")
-        contact = self.contacts.get(send.external_id)
-        key = self.keys.get(contact.id) if contact is not None else None
-        personal = self.c.console.personal_of(contact, key) if key is not None else None
-        if personal is None or not personal.email:
-            return None, None
-        return contact, personal.email
+        if send.external_id not in self.opened:  # decrypted once per contact and call
+            contact = self.contacts.get(send.external_id)
+            key = self.keys.get(contact.id) if contact is not None else None
+            personal = self.c.console.personal_of(contact, key) if key is not None else None
+            found = (contact, personal.email) if personal is not None and personal.email else (None, None)
+            self.opened[send.external_id] = found
+        return self.opened[send.external_id]
 
 
 def enqueue_sends(container: Container, tenant_id: str, sends: Sequence[ConsoleSend],
@@ -106,6 +119,7 @@ def enqueue_sends(container: Container, tenant_id: str, sends: Sequence[ConsoleS
     ``skipped`` or ``failed`` instead, so one bad recipient never stops a page."""
     existing = container.sending.existing_ids(tenant_id, [s.dedupe_key for s in sends])
     call = _Call(container, tenant_id, sends)
+    call.check_suppressions([s for s in sends if s.dedupe_key not in existing])
     results: list[SendResult] = []
     items: list[ConsoleItem] = []
     for send in sends:
@@ -149,7 +163,8 @@ def _decide(call: _Call, send: ConsoleSend, send_id: str) -> tuple[SendResult, C
             raise
         item = msgspec.structs.replace(item, failed=("vars_invalid", exc.message))
         return SendResult(send_id, "failed", False, "vars_invalid"), item
-    reason = refusal(call.c, call.tenant_id, address, kind, contact if send.external_id else _Bare())  # 4, 5
+    reason = refusal(call.c, call.tenant_id, address, kind, contact if send.external_id else _Bare(),
+                     call.blocked)  # 4, 5
     if reason is not None:
         item = msgspec.structs.replace(item, suppressed=reason)
         return SendResult(send_id, "suppressed", False, reason), item

@@ -198,3 +198,24 @@ def test_after_a_forget_no_table_and_no_export_holds_the_contact(console: tuple[
     assert export(c.live.container, EventFilter(tenant_id="acme"), out, "jsonl").events > 0
     exported = out.read_bytes()
     assert exported and b"u2@ex.test" not in exported and b"Zebulon" not in exported
+
+
+def test_one_call_applies_each_suppression_to_its_kind(console: tuple[Console, Any]) -> None:
+    c, _sink = console  # scenario 21, for a whole page of sends at once
+    container = c.live.container
+    entry = {"email": "ann@example.org", "scope": "marketing", "reason": "manual"}
+    assert c.admin("POST", "/suppressions", json=entry).status_code == 201
+
+    def page(tag: str) -> list[str]:
+        flow = "flow"
+        sends = [ConsoleSend(origin="broadcast", dedupe_key=f"broadcast:{tag}:u1", slug="news",
+                             external_id="u1", batch_code="b:x"),
+                 ConsoleSend(origin=flow, dedupe_key=f"flowrun:{tag}:step0", slug="code", external_id="u1"),
+                 ConsoleSend(origin=flow, dedupe_key=f"flowrun:{tag}:step1", slug="code",
+                             external_id="ghost")]
+        return [f"{r.status}:{r.status_reason}" for r in enqueue_sends(container, "acme", sends)]
+
+    assert page("p1") == ["suppressed:suppressed:manual", "queued:None", "skipped:contact_not_found"]
+    entry["scope"] = "all"
+    assert c.admin("POST", "/suppressions", json=entry).status_code == 201
+    assert page("p2")[:2] == ["suppressed:suppressed:manual", "suppressed:suppressed:manual"]
