@@ -12,8 +12,8 @@ from adapters.bounce_mailbox import SqlMailboxProgress
 from adapters.clock import DatabaseClock
 from adapters.console_checks import HoldCheck
 from adapters.contact_keys import ContactKeyVault
-from adapters.drain import Drainer
 from adapters.dispatch_store import SqlDispatchStore
+from adapters.drain import Drainer
 from adapters.event_index import EventStoreIndex
 from adapters.heartbeat import Heartbeat
 from adapters.job_schedule import SqlJobSchedule
