@@ -1,0 +1,1 @@
+"""The DMARC report corpus and the script that builds it (make_corpus.py)."""
