@@ -1,0 +1,1 @@
+"""Reputation: health, DNSBL, DMARC, Postmaster, SNDS, hygiene (console.md §11-§15)."""
