@@ -1,0 +1,1 @@
+"""The campaigns context: broadcasts, segments, flows (console.md §8-§9)."""
