@@ -207,7 +207,7 @@ class Message(AcceptanceCommands, TrackingCommands, ConsoleCommands, DeliveryCom
 
         def apply(self, msg: Any) -> None:
             msg.status, msg.deferred_until, msg.deferred_reason = "cancelled", None, None
-            msg.holds = ()
+            msg.holds = []
 
     class Bounced(MessageEvent, frozen=True, kw_only=True):
         """`recipient` bounced: `bounce_type` hard (the address is bad) or soft, `bounce_code`
@@ -279,7 +279,7 @@ class Message(AcceptanceCommands, TrackingCommands, ConsoleCommands, DeliveryCom
     contact_id: str | None  # the console recipient (tracking hits are attributed to it)
     kind: str | None  # console sends: marketing | transactional
     recipe: RenderRecipe | None  # console sends to a contact: rendered at each attempt
-    holds: tuple[str, ...]  # console holds (health:<bucket>, broadcast:<id>) while held
+    holds: list[str]  # console holds (health:<bucket>, broadcast:<id>) while held
 
     @property
     def pk(self) -> UUID:

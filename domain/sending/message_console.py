@@ -29,7 +29,7 @@ class Held(MessageEvent, frozen=True, kw_only=True):
     attempt: int | None = None
 
     def apply(self, msg: Any) -> None:
-        msg.holds = tuple(self.holds)
+        msg.holds = list(self.holds)
         msg.status, msg.lease = "held", None
 
 
@@ -42,7 +42,7 @@ class Released(MessageEvent, frozen=True, kw_only=True):
     holds: list[str]
 
     def apply(self, msg: Any) -> None:
-        msg.holds = tuple(self.holds)
+        msg.holds = list(self.holds)
         if not self.holds:
             waiting = msg.deferred_until is not None and msg.deferred_until > self.timestamp
             msg.status = "deferred" if waiting else "pending"
@@ -60,7 +60,7 @@ class Suppressed(MessageEvent, frozen=True, kw_only=True):
     attempt: int | None = None
 
     def apply(self, msg: Any) -> None:
-        msg.status, msg.lease, msg.holds = "suppressed", None, ()
+        msg.status, msg.lease, msg.holds = "suppressed", None, []
         msg.deferred_until = msg.deferred_reason = None
         msg.error_code, msg.error = "suppressed", self.status_reason
 

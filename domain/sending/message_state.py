@@ -120,7 +120,7 @@ def blank(msg: Any, tenant_id: str, client_id: str, report: bool) -> None:
     msg.bounce = msg.complaint = None
     msg.offloaded = {}
     msg.origin, msg.contact_id = "api", None
-    msg.kind, msg.recipe, msg.holds = None, None, ()
+    msg.kind, msg.recipe, msg.holds = None, None, []  # a list: what a JSON replay gives back
 
 
 def accept(msg: Any, fields: QueueFields, content: MessageContent, message_id: str, ts: float) -> None:

@@ -333,12 +333,12 @@ def test_holds_form_a_set_and_release_only_when_it_empties(clock: Clock) -> None
         msg = Message.queue("acme", "broadcast:b:c", fields(), content(), message_id="<h@x>", report=False)
         assert msg.hold("health:x") and msg.hold("broadcast:b")
         assert not msg.hold("broadcast:b")  # already there: nothing appended
-        assert (msg.status, msg.holds) == ("held", ("broadcast:b", "health:x"))
+        assert (msg.status, msg.holds) == ("held", ["broadcast:b", "health:x"])
         with pytest.raises(NotDispatchable):
             msg.start_attempt("w1", clock.now + LEASE)
         assert msg.release("broadcast:b") and msg.status == "held"
         assert not msg.release("broadcast:b")
-        assert msg.release("health:x") and (msg.status, msg.holds) == ("pending", ())
+        assert msg.release("health:x") and (msg.status, msg.holds) == ("pending", [])
         attempt = msg.start_attempt("w1", clock.now + LEASE)
         msg.suppress("suppressed:manual", attempt=attempt)
     assert (msg.status, msg.lease, msg.closed) == ("suppressed", None, True)
