@@ -17,7 +17,8 @@ from uuid import UUID
 import msgspec
 
 from adapters.console_checks import SendFacts, from_domain, hold_for, refusal, suppression_reasons
-from adapters.templates.outgoing import PRIORITY, account_for, feedback_id
+from adapters.dispatch_loader import EventTableMessages
+from adapters.templates.outgoing import PRIORITY, feedback_id
 from application.base import SYSTEM, CommandMeta
 from application.sending.console_holds import hold_messages, release_messages
 from application.sending.console_queue import ConsoleItem
@@ -28,7 +29,7 @@ from domain.sending.content import ConsoleOrigin, MessageContent, QueueFields, R
 from domain.sending.ids import message_uuid
 from domain.sending.validate import new_message_id
 from domain.suppression import normalize_address
-from domain.templates.rules import GateRefused, TemplateNotPublished
+from domain.templates.rules import AccountNotConfigured, GateRefused, TemplateNotPublished
 from domain.templates.template import Version
 
 if TYPE_CHECKING:
@@ -69,8 +70,13 @@ class _Call:
     def __init__(self, container: Container, tenant_id: str, sends: Sequence[ConsoleSend]) -> None:
         self.c, self.tenant_id = container, tenant_id
         self.versions: dict[tuple[str, int | None], Version | None] = {}
-        ids = [s.external_id for s in sends if s.external_id]
-        self.contacts = {x: container.console.find_contact(tenant_id, x) for x in dict.fromkeys(ids)}
+        ids = list(dict.fromkeys(s.external_id for s in sends if s.external_id))
+        # one query on the console log for the page's contacts (not one repository read each)
+        found = EventTableMessages(container.db, container.console.mapper, "console").get_messages(
+            [contact_uuid(tenant_id, x) for x in ids])
+        by_id = {c.id: c for c in found}
+        self.contacts = {x: by_id.get(contact_uuid(tenant_id, x)) for x in ids}
+        self.settings = container.content.settings(tenant_id)  # read once, not once per send
         live = [c.id for c in self.contacts.values() if c is not None and not c.forgotten]
         self.keys = container.vault.keys(tenant_id, live, create=False) if live else {}
         self.accounts = {a.account_id for a in container.projections["accounts"].view.list(tenant_id)}
@@ -148,7 +154,9 @@ def _decide(call: _Call, send: ConsoleSend, send_id: str) -> tuple[SendResult, C
             raise ContactNotFound(f"contact {send.external_id} not found")
         return SendResult(send_id, "skipped", False, "contact_not_found"), None
     kind = version.sender.get("kind") or "marketing"
-    account = account_for(call.c, call.tenant_id, version, send.account_id)
+    account = send.account_id or version.sender.get("account_id") or call.settings.account_for(kind)
+    if not account:
+        raise AccountNotConfigured(f"no sending account for {kind} mail")
     item = _item(call, send, version, contact, address, kind, account)
     if account not in call.accounts:
         if send.origin == "oneoff":
