@@ -76,6 +76,9 @@ class View:
     def replace_with(self, scratch: View) -> None:
         """Swap a fully built scratch copy in for this view, atomically."""
         with self.db.transaction() as tx:
+            # Take the view's tracking rows first, as a projection commit does, before the DDL
+            # takes its table locks: the same order both ways, so the two cannot deadlock.
+            self.positions(tx, lock=True)
             self.drop(tx)
             for table in self.TABLES:
                 tx.execute(f"ALTER TABLE {scratch.t(table)} RENAME TO {self.t(table)}")
