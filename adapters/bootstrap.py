@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from adapters.bounce_mailbox import SqlMailboxProgress
+from adapters.campaigns.broadcast_gate import broadcast_send_hold
+from adapters.campaigns.flow_store import SqlFlowStore
 from adapters.clock import DatabaseClock
 from adapters.console_checks import HoldCheck
 from adapters.contact_keys import ContactKeyVault
@@ -17,10 +19,12 @@ from adapters.drain import Drainer
 from adapters.event_index import EventStoreIndex
 from adapters.heartbeat import Heartbeat
 from adapters.job_schedule import SqlJobSchedule
-from adapters.leader import FileLock, LeaderLock, PostgresAdvisoryLock
+from adapters.leader import AdvisorySession, FileLock, LeaderLock, PostgresAdvisoryLock
 from adapters.persistence import application_env
 from adapters.registry import PROJECTIONS
 from adapters.report_leases import SqlReportLeases
+from adapters.reputation import postmaster_wiring
+from adapters.reputation.health_gate import HealthGate, health_send_hold
 from adapters.retention import RetentionJob
 from adapters.runner import ProjectionRunner, Source
 from adapters.runner_group import ProjectionGroup
@@ -33,8 +37,13 @@ from adapters.tracking import TrackingLinks
 from adapters.wake import PostgresListener, WakeHub
 from adapters.workers import WorkerStarters
 from application.base import LedgerApplication, SystemClock
+from application.campaigns.broadcast_app import BroadcastApplication
+from application.campaigns.flow_app import FlowApplication
 from application.console.app import ConsoleApplication
 from application.ports import Clock
+from application.reputation.dmarc_app import DmarcApplication
+from application.reputation.dnsbl_app import DnsblApplication
+from application.reputation.health_app import HealthApplication
 from application.sending.app import SendingApplication
 from application.sending.bounce_intake import BounceIntake
 from application.sending.bounce_poller import BouncePoller
@@ -83,6 +92,7 @@ class Container(WorkerStarters):
             self.vault.create()
         self.console = ConsoleApplication(env, self.vault, EventStoreIndex(self.db, "console"), self.clock)
         self.content = ContentApplication(env, MrmlCompiler(), JinjaRenderer(), self.secret_box, self.clock)
+        self.dmarc = DmarcApplication(env, self.secret_box, self.clock)  # DMARC reports (console.md §13)
         # signed tracking/unsubscribe links and the click targets they stand for (console.md §10)
         self.tracking = TrackingLinks(self.db, master_key, settings.public_url)
         if create_tables:
@@ -91,10 +101,38 @@ class Container(WorkerStarters):
         self.send_holds: list[HoldCheck] = []
         # what POST /_test/drain runs each round (adapters/drain.py): flow ticks, fan-out pages, ...
         self.drainers: list[Drainer] = []
+        self.drainers.append(self.run_dmarc_jobs)  # DMARC retention and mailbox polls when due
         self.outcomes = OutcomeRecorder(self.sending)
         self.tracking_hits = TrackingRecorder(self.sending)
         self.applications: dict[str, LedgerApplication] = {"tenancy": self.tenancy, "sending": self.sending,
                                                            "console": self.console, "content": self.content}
+        self.applications["dmarc"] = self.dmarc
+        self.dnsbl = DnsblApplication(env, self.clock)  # DNSBL verdicts (console.md §12)
+        self.applications["dnsbl"] = self.dnsbl
+        self.dnsbl_jobs: list[Any] = []  # scheduled DNSBL scans (adapters/reputation/dnsbl_job.py)
+        # health buckets, the circuit breaker (console.md §11); ``reputation``: the name monitors use
+        self.health = self.reputation = HealthApplication(env, self.clock)
+        self.applications["health"] = self.health
+        self.health_hub = WakeHub()  # the health evaluator: woken when the health view commits
+        self.health_evaluators: list[Any] = []  # started by start_health_evaluator (adapters/workers.py)
+        self.health_gate = HealthGate(self)  # what each bucket holds, cached (health_gate.py)
+        self.send_holds.append(health_send_hold)  # rule 6 of console.md §2.3
+        self.drainers.append(self.run_health_evaluation)  # the circuit breaker, once per drain round
+        self.broadcasts = BroadcastApplication(env, self.clock)  # broadcasts (console.md §9)
+        self.applications["broadcasts"] = self.broadcasts
+        self.send_holds.append(broadcast_send_hold)  # rule 7 of console.md §2.3
+        self.broadcast_workers: list[Any] = []  # started by start_broadcasts (adapters/workers.py)
+        self.drainers.append(self.run_broadcasts)  # broadcast starts, fan-out pages, stop rules
+        self.flows = FlowApplication(env, self.clock)  # flows and their runs (console.md §8)
+        self.applications["flows"] = self.flows
+        self.flow_store = SqlFlowStore(self.db)  # the flow worker's cursors and scans (ADR 0026)
+        if create_tables:
+            self.flow_store.create()
+        self.flow_workers: list[Any] = []  # started by start_flow_worker (adapters/workers.py)
+        self.drainers.append(self.run_flows)  # flow triggers, scans, firings and due runs
+        self.drainers.append(self.run_monitors)  # DNSBL scans and Postmaster/SNDS pulls when due
+        # Postmaster/SNDS snapshots (log ``postmaster``), the feed schedule, sunsets (console.md §14-§15)
+        postmaster_wiring.attach(self, env, create_tables=create_tables)
         for app in self.applications.values():
             app.listeners.append(self.hub.wake)
         self.projections: dict[str, Projection[Any]] = {
@@ -135,6 +173,7 @@ class Container(WorkerStarters):
         self._listener: PostgresListener | None = None
         self.runners: dict[str, ProjectionRunner] = {}
         self._positions = threading.Condition()
+        self._lock_session: AdvisorySession | None = None
 
     # --- sources, runners, locks -------------------------------------------------
     def sources(self) -> dict[str, Source]:
@@ -142,7 +181,10 @@ class Container(WorkerStarters):
 
     def leader_lock(self, name: str) -> LeaderLock:
         if isinstance(self.db, PostgresDatabase):
-            return PostgresAdvisoryLock(self.db.connect_kwargs, f"projection:{name}")
+            if self._lock_session is None:  # one session for every projection lock of this process
+                self._lock_session = AdvisorySession(self.db.connect_kwargs)
+            return PostgresAdvisoryLock(self.db.connect_kwargs, f"projection:{name}",
+                                        session=self._lock_session)
         return FileLock(self.settings.data_dir / "locks", f"projection-{name}")
 
     def runner(self, name: str, *, view: View | None = None, leader: bool = True) -> ProjectionRunner:
@@ -165,6 +207,8 @@ class Container(WorkerStarters):
             self.dispatch_hub.wake()
         elif view == "reports":
             self.report_hub.wake()
+        elif view == "health":
+            self.health_hub.wake()
 
     def _listen(self) -> None:
         """On PostgreSQL, NOTIFYs of other processes' appends wake runners and dispatchers."""
@@ -228,6 +272,8 @@ class Container(WorkerStarters):
             thread.join(timeout=5)
         if self._listener is not None:
             self._listener.stop()
+        if self._lock_session is not None:
+            self._lock_session.close()
         for app in self.applications.values():
             app.close()
         self.db.close()

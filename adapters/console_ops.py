@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from adapters.campaigns.flow_ops import exit_contact_runs
 from adapters.console_sends import cancel_sends
 from application.base import SYSTEM, CommandMeta
 
@@ -85,6 +86,9 @@ def forget(
             )
             added += int(done.created)
             sending_at = max(sending_at, done.position)
+    runs_exited = 0
+    if contact is not None and not contact.forgotten:  # §2.4 step 3: its live flow runs end
+        runs_exited = exit_contact_runs(container, tenant_id, str(contact.id), meta)
     if contact is not None and not contact.forgotten:  # §2.4 step 3: its waiting sends go
         cancel_sends(container, tenant_id, contact_id=str(contact.id), meta=meta)
     result = container.console.forget_contact(tenant_id, external_id, meta, before_key_delete=_fault)
@@ -92,6 +96,7 @@ def forget(
         "contact_id": result.contact_id,
         "already": result.already,
         "added": added,
+        "runs_exited": runs_exited,
         "positions": Positions(result.position, sending_at),
     }
 

@@ -6,6 +6,8 @@ import contextlib
 import fcntl
 import hashlib
 import os
+import threading
+import time
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -25,44 +27,119 @@ def lock_key(name: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
-class PostgresAdvisoryLock:
-    """Session-level advisory lock held on its own connection for the runner's life."""
+class AdvisorySession:
+    """One PostgreSQL session holding many advisory locks (a process's projection locks): one
+    connection instead of one per projection. If the session breaks the server has released
+    every lock on it, so all of them are lost together and the next try opens a new one.
 
-    def __init__(self, connect_kwargs: dict[str, Any], name: str) -> None:
+    A key that was refused is asked for again at most every ``retry_seconds``: runners wake
+    on every NOTIFY, and a standby would otherwise ask for every lock at each wake-up."""
+
+    def __init__(self, connect_kwargs: dict[str, Any], *, retry_seconds: float = 1.0,
+                 check_seconds: float = 1.0) -> None:
         self._kwargs = connect_kwargs
-        self._key = lock_key(name)
+        self.retry_seconds, self.check_seconds = retry_seconds, check_seconds
         self._conn: psycopg.Connection[Any] | None = None
+        self._held: dict[int, object] = {}  # key -> the lock object holding it
+        self._next_try: dict[int | None, float] = {}  # None: the next connection attempt
+        self._checked = 0.0
+        self._mutex = threading.Lock()
 
-    def try_acquire(self) -> bool:
-        if self.holds():
+    def try_lock(self, key: int, owner: object) -> bool:
+        """Advisory locks are re-entrant within a session: ``owner`` keeps a second lock
+        object of the same name in this process a standby, as in another process."""
+        with self._mutex:
+            if key in self._held and self._alive():
+                return self._held[key] is owner
+            now = time.monotonic()
+            if now < self._next_try.get(key, 0.0) or not self._connected(now):
+                return False
+            assert self._conn is not None
+            try:
+                got = self._conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
+            except psycopg.Error:
+                self._drop()
+                return False
+            if got and got[0]:
+                self._held[key] = owner
+                return True
+            self._next_try[key] = now + self.retry_seconds
+            return False
+
+    def holds(self, key: int, owner: object) -> bool:
+        with self._mutex:
+            return self._held.get(key) is owner and self._alive()
+
+    def unlock(self, key: int, owner: object) -> None:
+        with self._mutex:
+            if self._held.get(key) is not owner:
+                return
+            del self._held[key]
+            if not self._held:
+                self._drop()  # nothing left to hold: end the session
+                return
+            try:
+                assert self._conn is not None
+                self._conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
+            except psycopg.Error:
+                self._drop()
+
+    def close(self) -> None:
+        with self._mutex:
+            self._drop()
+
+    # --- under the mutex ------------------------------------------------------------------
+    def _connected(self, now: float) -> bool:
+        if self._alive():
             return True
-        self.release()
+        if now < self._next_try.get(None, 0.0):
+            return False
+        self._next_try[None] = now + self.retry_seconds
         try:
-            conn = psycopg.connect(**self._kwargs, autocommit=True)
+            self._conn = psycopg.connect(**self._kwargs, autocommit=True)
         except psycopg.OperationalError:
             return False
-        got = conn.execute("SELECT pg_try_advisory_lock(%s)", (self._key,)).fetchone()
-        if got and got[0]:
-            self._conn = conn
-            return True
-        conn.close()
-        return False
+        self._checked = now
+        return True
 
-    def holds(self) -> bool:
+    def _alive(self) -> bool:
         if self._conn is None or self._conn.closed:
+            self._held.clear()
             return False
+        if time.monotonic() - self._checked < self.check_seconds:
+            return True
         try:
             self._conn.execute("SELECT 1")
         except psycopg.Error:
-            self.release()
+            self._drop()
             return False
+        self._checked = time.monotonic()
         return True
 
-    def release(self) -> None:
+    def _drop(self) -> None:
         if self._conn is not None:
             with contextlib.suppress(psycopg.Error):
-                self._conn.close()  # closing the session releases the lock
-            self._conn = None
+                self._conn.close()  # closing the session releases its locks
+        self._conn = None
+        self._held.clear()
+
+
+class PostgresAdvisoryLock:
+    """Session-level advisory lock, on a session of its own or on a shared ``AdvisorySession``."""
+
+    def __init__(self, connect_kwargs: dict[str, Any], name: str, *,
+                 session: AdvisorySession | None = None) -> None:
+        self._key = lock_key(name)
+        self._session = session or AdvisorySession(connect_kwargs)
+
+    def try_acquire(self) -> bool:
+        return self._session.try_lock(self._key, self)
+
+    def holds(self) -> bool:
+        return self._session.holds(self._key, self)
+
+    def release(self) -> None:
+        self._session.unlock(self._key, self)
 
 
 class FileLock:

@@ -7,6 +7,7 @@ notification log. PostgreSQL does the same in one database (and optional schema)
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -14,6 +15,7 @@ from eventsourcing.persistence import ApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteFactory
 
 from adapters.pg_recorder import TOPIC as PG_RECORDER_TOPIC
+from adapters.pg_shared import TOPIC as PG_SHARED_TOPIC
 from adapters.settings import Settings
 
 
@@ -51,15 +53,17 @@ def application_env(settings: Settings, *, create_tables: bool) -> dict[str, Any
     if settings.database_url:
         pg = postgres_params(settings.database_url)
         env.update(
-            PERSISTENCE_MODULE="eventsourcing.postgres",
+            # one pool for every application of this container (adapters/pg_shared.py)
+            PERSISTENCE_MODULE=PG_SHARED_TOPIC,
+            POOL_GROUP=uuid.uuid4().hex,
             POSTGRES_DBNAME=pg["dbname"],
             POSTGRES_HOST=pg["host"],
             POSTGRES_PORT=pg["port"],
             POSTGRES_USER=pg["user"],
             POSTGRES_PASSWORD=pg["password"],
             POSTGRES_SCHEMA=settings.database_schema or "",
-            POSTGRES_POOL_SIZE="2",
-            POSTGRES_MAX_OVERFLOW="8",
+            POSTGRES_POOL_SIZE=str(settings.pg_pool_size),
+            POSTGRES_MAX_OVERFLOW="18",
             POSTGRES_LOCK_TIMEOUT="10",
             POSTGRES_PRE_PING="y",
             APPLICATION_RECORDER_TOPIC=PG_RECORDER_TOPIC,

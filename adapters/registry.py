@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from projections.base import Projection
+from projections.broadcasts import BroadcastsProjection
 from projections.console_audit import AuditProjection
 from projections.console_contacts import ContactsProjection
 from projections.console_events import ContactEventsProjection
 from projections.console_keys import ConsoleKeysProjection
 from projections.console_sends import SendsProjection
+from projections.dmarc import DmarcProjection
+from projections.dnsbl import DnsblProjection
 from projections.event_stats import EventStatsProjection
+from projections.flows_fold import FlowsProjection
+from projections.health import HealthProjection
+from projections.health_buckets import HealthBucketsProjection
+from projections.hygiene import HygieneProjection
+from projections.postmaster import PostmasterProjection
 from projections.sending import MessagesProjection, SendMetricsProjection
 from projections.sending.reports import ReportsProjection
 from projections.suppressions import SuppressionsProjection
@@ -23,5 +31,12 @@ PROJECTIONS: dict[str, type[Projection]] = {  # type: ignore[type-arg]
     for cls in (EventStatsProjection, InstanceProjection, TenantsProjection, AccountsProjection,
                 CommandLogProjection, MessagesProjection, SendMetricsProjection, ReportsProjection,
                 SuppressionsProjection, ConsoleKeysProjection, ContactsProjection, ContactEventsProjection,
-                AuditProjection, TemplatesProjection, SendsProjection)
+                AuditProjection, TemplatesProjection, SendsProjection, DnsblProjection,
+                DmarcProjection, HealthProjection, HealthBucketsProjection, FlowsProjection,
+                PostmasterProjection, HygieneProjection, BroadcastsProjection)
 }
+
+# Every application log, by name (``Container.applications``; a unit test keeps them equal):
+# what the history commands accept for ``--application`` without building a container.
+APPLICATIONS: tuple[str, ...] = ("tenancy", "sending", "console", "content", "dmarc", "dnsbl", "health",
+                                 "broadcasts", "flows", "postmaster")

@@ -29,6 +29,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     retention_interval_seconds: float = 600.0  # how often the retention job runs (proxy.md §8.5)
     public_url: str = "http://127.0.0.1:8000"  # link base of tracking and unsubscribe URLs (console.md §0)
     mailtester_url: str = "https://mail-tester.com/api"  # console.md §5.5; tests use a loopback stub
+    # connections each application's event-store pool keeps open (PostgreSQL); 0 opens them on
+    # demand: many processes times many applications would otherwise fill max_connections
+    pg_pool_size: int = 2
+    dns_resolver: str | None = None  # DNSBL queries' resolver, host:port (None: the system's; console.md §0)
+    dns_timeout_s: float = 3.0
+    dnsbl_job_seconds: float = 60.0  # how often the DNSBL job looks for due pairs (console.md §12)
 
     @property
     def backend(self) -> str:
@@ -74,6 +80,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             "retention_interval_seconds": float(get("RETENTION_INTERVAL_SECONDS") or 600),
             "public_url": (get("PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/"),
             "mailtester_url": (get("MAILTESTER_URL") or "https://mail-tester.com/api").rstrip("/"),
+            "pg_pool_size": int(get("PG_POOL_SIZE") or 2),
+            "dns_resolver": get("DNS_RESOLVER"),
+            "dns_timeout_s": float(get("DNS_TIMEOUT_S") or 3.0),
+            "dnsbl_job_seconds": float(get("DNSBL_JOB_SECONDS") or 60.0),
         }
         values.update(overrides)
         url = values["database_url"]

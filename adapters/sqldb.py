@@ -148,7 +148,10 @@ class PostgresDatabase:
         if schema:
             kwargs["options"] = f"-c search_path={schema}"
         self.connect_kwargs = kwargs
-        self.pool = ConnectionPool(kwargs=kwargs, min_size=1, max_size=max_size, open=True)
+        # Checked on checkout (as the event store's POSTGRES_PRE_PING): after a server restart
+        # idle connections are dead, and each would fail one request before being discarded.
+        self.pool = ConnectionPool(kwargs=kwargs, min_size=1, max_size=max_size, open=True,
+                                   check=ConnectionPool.check_connection)
 
     @contextlib.contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[_PostgresTx]:

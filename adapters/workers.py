@@ -18,6 +18,9 @@ from adapters.imap import ImaplibOpener
 from adapters.leader import FileLock, LeaderLock, PostgresAdvisoryLock
 from adapters.message_ids import ViewMessageIds
 from adapters.report_client import HttpxReportClient
+from adapters.reputation.dmarc_jobs import DmarcJobs
+from adapters.reputation.dnsbl_job import DnsblJob
+from adapters.reputation.health_evaluator import HealthEvaluator
 from adapters.retention import RetentionJob
 from adapters.smtp import AioSmtpTransport
 from adapters.sqldb import PostgresDatabase
@@ -43,6 +46,7 @@ class WorkerStarters:
     _stop: threading.Event
     _threads: list[threading.Thread]
     _intake: BounceIntake | None
+    health_evaluators: list[HealthEvaluator]
     tenancy: Any
     sending: Any
     projections: dict[str, Any]
@@ -143,6 +147,112 @@ class WorkerStarters:
         self.bounce_pollers.append(poller)
         self._threads.append(poller.start(self._stop))
         return poller
+
+    # --- DNSBL scans (console.md §12) -----------------------------------------------------
+    def dnsbl_job(self, *, worker_id: str | None = None, poll_seconds: float | None = None) -> DnsblJob:
+        """The scheduled DNSBL scans, not started: ``run_due()`` runs them when due."""
+        job = DnsblJob(self, self.job_schedule, worker_id or self.settings.worker_id,  # type: ignore[arg-type]
+                       interval_seconds=self.settings.dnsbl_job_seconds)
+        if poll_seconds is not None:
+            job.poll_seconds = poll_seconds
+        return job
+
+    def start_dnsbl(self, *, worker_id: str | None = None, poll_seconds: float | None = None) -> DnsblJob:
+        """The DNSBL job in its own thread; one process at a time runs it (lease); stops in close()."""
+        job = self.dnsbl_job(worker_id=worker_id, poll_seconds=poll_seconds)
+        self.dnsbl_jobs.append(job)
+        self._threads.append(job.start(self._stop))
+        return job
+
+    # --- the circuit breaker (console.md §11) -------------------------------------------------
+    def start_health_evaluator(self, *, poll_seconds: float | None = None) -> HealthEvaluator:
+        """The health evaluator in its own thread: after each commit of the health view and
+        every ``poll_seconds`` (the tick); safe to run in several processes; stops in close()."""
+        evaluator = HealthEvaluator(self, poll_seconds=poll_seconds or 5.0)  # type: ignore[arg-type]
+        self.health_evaluators.append(evaluator)
+        self._threads.append(evaluator.start(self._stop))
+        return evaluator
+
+    # --- flows (console.md §8) -----------------------------------------------------------------
+    def run_flows(self) -> int:
+        """One flow pass (what ``/_test/drain`` runs each round); a worker of its own, no lock."""
+        from adapters.campaigns.flow_worker import flow_worker
+
+        if getattr(self, "_flow_drainer", None) is None:
+            self._flow_drainer = flow_worker(self, leader=False)  # type: ignore[arg-type]
+        return int(self._flow_drainer.run_once())
+
+    def start_flow_worker(self, **kwargs: Any) -> Any:
+        """The flow worker in its own thread; one process leads at a time (lock); stops in close()."""
+        from adapters.campaigns.flow_worker import flow_worker  # it needs the whole container
+
+        worker = flow_worker(self, **kwargs)  # type: ignore[arg-type]
+        self.flow_workers.append(worker)  # type: ignore[attr-defined]
+        self._threads.append(worker.start(self._stop))
+        return worker
+
+    # --- broadcasts (console.md §9) --------------------------------------------------------
+    def start_broadcasts(self) -> Any:
+        """The broadcast fan-out in its own thread; one process leads at a time (lock); stops
+        in close(). ``run_broadcasts()`` runs one pass in the caller (test drain)."""
+        from adapters.campaigns.broadcast_worker import BroadcastWorker  # it needs the whole container
+
+        worker = BroadcastWorker(self)  # type: ignore[arg-type]
+        self.broadcast_workers.append(worker)  # type: ignore[attr-defined]
+        self._threads.append(worker.start(self._stop))
+        return worker
+
+    def run_broadcasts(self) -> int:
+        """One fan-out pass now (what ``/_test/drain`` runs); returns how many events it recorded."""
+        from adapters.campaigns.broadcast_worker import BroadcastWorker
+
+        started = getattr(self, "broadcast_workers", [])
+        if started:  # this process runs the worker: share it (and its lock), do not contend
+            return int(started[0].step())
+        if not getattr(self, "_broadcast_pass", None):
+            self._broadcast_pass = BroadcastWorker(self)  # type: ignore[arg-type]
+        return int(self._broadcast_pass.step())  # holds the (per-store) lock from then on
+
+    # --- DMARC retention and report mailboxes (console.md §13) ------------------------------
+    def dmarc_jobs(self, *, worker_id: str | None = None, opener: Any = None) -> DmarcJobs:
+        """The DMARC retention sweep and mailbox polls, not started: ``run_due()`` runs them."""
+        return DmarcJobs(self, self.job_schedule, worker_id or self.settings.worker_id,  # type: ignore[arg-type]
+                         retention_seconds=self.settings.retention_interval_seconds, opener=opener)
+
+    def run_dmarc_jobs(self) -> int:
+        """The DMARC jobs that are due, once, now (what ``/_test/drain`` runs); how many ran."""
+        if not getattr(self, "_dmarc_pass", None):
+            self._dmarc_pass = self.dmarc_jobs()
+        return len(self._dmarc_pass.run_due())
+
+    def start_dmarc_jobs(self, *, worker_id: str | None = None) -> DmarcJobs:
+        """The DMARC jobs in their own thread; one process at a time runs each (lease); stop in close()."""
+        jobs = self.dmarc_jobs(worker_id=worker_id)
+        self._threads.append(jobs.start(self._stop))
+        return jobs
+
+    # --- Google Postmaster Tools and SNDS pulls (console.md §14) ------------------------------
+    def start_feeds(self, *, worker_id: str | None = None) -> Any:
+        """The scheduled provider-feed pulls in their own thread (one process at a time: lease)."""
+        from adapters.reputation.postmaster_wiring import start_feeds
+
+        return start_feeds(self, self._stop, worker_id=worker_id)  # type: ignore[arg-type]
+
+    def run_monitors(self) -> int:
+        """DNSBL scans and provider-feed pulls that are due, once (what ``/_test/drain`` runs)."""
+        from adapters.reputation.postmaster_wiring import feeds_job
+
+        if not hasattr(self, "_drain_monitors"):
+            me = f"{self.settings.worker_id}/drain"
+            jobs: list[Any] = [feeds_job(self, worker_id=me)]  # type: ignore[arg-type]
+            if self.settings.dns_resolver:  # a test names its loopback DNS; never the real one
+                jobs.append(self.dnsbl_job(worker_id=me))
+            self._drain_monitors = jobs
+        return sum(1 for job in self._drain_monitors if job.run_due() is not None)
+
+    def run_health_evaluation(self) -> int:
+        """One evaluation of every bucket now (what ``/_test/drain`` runs): transitions made."""
+        return len(HealthEvaluator(self).evaluate())  # type: ignore[arg-type]
 
     def start_heartbeat(self, roles: list[str]) -> None:
         """Tell ``GET /status`` this process is alive and what it runs."""

@@ -25,6 +25,7 @@ from api.controllers.testing import TestClockController
 from api.controllers.tracking import TrackingController
 from api.errors import EXCEPTION_HANDLERS
 from api.middleware import request_id_middleware
+from api.openapi_errors import document_errors
 from api.recording import command_log_middleware
 
 CONTROLLERS = [ServiceController, CommandsController, TenantsController, AccountsController,
@@ -53,4 +54,5 @@ def create_app(container: Container) -> Litestar:
     )
     app.state.container = container
     app.state.auth = Authenticator(container)
+    document_errors(app)
     return app

@@ -11,6 +11,9 @@ import uuid
 from typing import Any
 
 import msgspec
+import psycopg
+from eventsourcing.persistence import InterfaceError as StoreInterfaceError
+from eventsourcing.persistence import OperationalError as StoreOperationalError
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
@@ -142,6 +145,13 @@ def handle_lag(request: Request[Any, Any, Any], exc: ProjectionLagError) -> Resp
     return error_response(request, 503, "unavailable", "read models are catching up; retry shortly")
 
 
+def handle_database_down(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """The database went away (a restart, a failover): the server's trouble, not the caller's
+    mistake, so 503 with Retry-After (the work may or may not have been saved), never 500."""
+    log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+    return error_response(request, 503, "unavailable", "the database is unavailable; retry shortly")
+
+
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return error_response(request, HTTP_500_INTERNAL_SERVER_ERROR, "internal_error",
@@ -153,6 +163,9 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     GateRefused: handle_gate,
     RuleViolation: handle_rule,
     ProjectionLagError: handle_lag,
+    psycopg.OperationalError: handle_database_down,
+    StoreOperationalError: handle_database_down,
+    StoreInterfaceError: handle_database_down,
     ValidationException: handle_validation,
     HTTPException: handle_http,
     Exception: handle_unexpected,

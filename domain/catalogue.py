@@ -10,10 +10,20 @@ from __future__ import annotations
 from types import ModuleType
 
 import domain.bounces.inbound_report
+import domain.campaigns.broadcast
+import domain.campaigns.flow
+import domain.campaigns.flow_run
 import domain.command_entry
 import domain.console.contact
 import domain.console.contact_event
 import domain.instance
+import domain.reputation.dmarc
+import domain.reputation.dmarc_upkeep
+import domain.reputation.dnsbl
+import domain.reputation.health_bucket
+import domain.reputation.hygiene
+import domain.reputation.postmaster
+import domain.reputation.snds
 import domain.sending.cleanup
 import domain.sending.message
 import domain.sending.outcome
@@ -44,6 +54,16 @@ AGGREGATE_MODULES: tuple[ModuleType, ...] = (
     domain.console.contact_event,
     domain.templates.template,
     domain.templates.settings,
+    domain.reputation.dmarc,
+    domain.reputation.dmarc_upkeep,
+    domain.reputation.health_bucket,
+    domain.reputation.dnsbl,
+    domain.reputation.postmaster,
+    domain.reputation.snds,
+    domain.reputation.hygiene,
+    domain.campaigns.broadcast,
+    domain.campaigns.flow,
+    domain.campaigns.flow_run,
 )
 
 TEST_PREFIX = "Test."  # topics the test suite registers for its probe aggregates

@@ -145,7 +145,8 @@ class AuditView(View):
 
 class AuditProjection(Projection[AuditView]):
     VIEW = AuditView
-    FOLLOWS = ("tenancy", "sending", "console", "content")
+    FOLLOWS = ("tenancy", "sending", "console", "content", "dnsbl", "health", "postmaster", "flows", "dmarc",
+               "broadcasts")
     TOPICS = TOPICS
 
     def process(self, tx: SqlTx, page: Sequence[Recorded]) -> None:

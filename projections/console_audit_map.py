@@ -19,7 +19,13 @@ from domain.sending.message_tracking import UnsubscribeRecorded
 from domain.sending.outcome import OutcomeEvent
 from domain.suppression import SuppressionEntry
 from domain.tenancy.console_key import ConsoleKey
+from projections.broadcasts_audit import BROADCAST_TOPICS, broadcast_entry
 from projections.console_audit_templates import TEMPLATE_TOPICS, template_entry
+from projections.dmarc_audit import DMARC_TOPICS, dmarc_entry
+from projections.dnsbl_audit import DNSBL_TOPICS, dnsbl_entry
+from projections.flows_audit import FLOW_TOPICS, flow_entry
+from projections.health_audit import HEALTH_TOPICS, health_entry
+from projections.postmaster_audit import POSTMASTER_TOPICS, postmaster_entry
 
 
 class Entry(msgspec.Struct, frozen=True, kw_only=True):
@@ -204,7 +210,25 @@ def entry_for(event: Any) -> Entry | None:
             resource_id=str(event.originator_id),
             after={"lifted": True, "note": event.note},
         )
+    found = flow_entry(event)  # flows (console.md §8)
+    if found is not None:
+        return Entry(**found)
+    found = dmarc_entry(event)  # DMARC (console.md §13)
+    if found is not None:
+        return Entry(**found)
+    found = dnsbl_entry(event)  # DNSBL (console.md §12)
+    if found is not None:
+        return Entry(**found)
     found = template_entry(event)
+    if found is not None:
+        return Entry(**found)
+    found = health_entry(event)
+    if found is not None:
+        return Entry(**found)
+    found = postmaster_entry(event)  # feeds and hygiene (console.md §14, §15)
+    if found is not None:
+        return Entry(**found)
+    found = broadcast_entry(event)  # broadcasts (console.md §9)
     if found is not None:
         return Entry(**found)
     return _contact(event) or _others(event) or _outcome(event)
@@ -231,4 +255,5 @@ TOPICS = frozenset(
         OutcomeEvent.Received,
         UnsubscribeRecorded,
     )
-) | TEMPLATE_TOPICS
+) | FLOW_TOPICS | DNSBL_TOPICS | DMARC_TOPICS | TEMPLATE_TOPICS | HEALTH_TOPICS | POSTMASTER_TOPICS
+TOPICS |= BROADCAST_TOPICS  # broadcasts (console.md §9)

@@ -31,11 +31,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_api(args: argparse.Namespace) -> int:
     from scripts.serve import serve
 
-    return serve(_settings(args), http=True, workers=False, migrate_first=False)
+    if args.workers < 1:
+        print("ledgermail: error: --workers must be at least 1", file=sys.stderr)
+        return 2
+    return serve(_settings(args), http=True, workers=False, migrate_first=False,
+                 api_processes=args.workers)
 
 
 # role -> its --no-<flag> (proxy.md §16 names them after what they run)
-WORKER_ROLES = {"project": "projections", "dispatch": "dispatcher", "report": "reporter", "jobs": "jobs"}
+WORKER_ROLES = {"project": "projections", "dispatch": "dispatcher", "report": "reporter", "jobs": "jobs",
+                "monitor": "monitor"}
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
@@ -94,12 +99,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("api", help="the HTTP API only (no workers); needs `ledgermail migrate` first")
     p.add_argument("--host")
     p.add_argument("--port", type=int)
+    p.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="N HTTP processes behind the one port (default 1; docs/operations.md)")
     p.set_defaults(func=cmd_api)
 
     p = sub.add_parser("worker", help="background roles only, no HTTP")
     p.add_argument("--role", action="append", choices=list(WORKER_ROLES),
                    default=None, help="which role(s) to run (repeatable; default all); jobs: the "
-                   "retention job and the bounce mailbox poller (one process at a time runs each)")
+                   "retention job; monitor: mailbox polls, DNSBL, DMARC, Postmaster and SNDS (one "
+                   "process at a time runs each; docs/operations.md §2)")
     for role, flag in WORKER_ROLES.items():
         p.add_argument(f"--no-{flag}", dest=f"no_{role}", action="store_true",
                        help=f"do not run the {role} role")

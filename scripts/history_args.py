@@ -8,8 +8,7 @@ import uuid
 from collections.abc import Sequence
 
 from adapters.history.reader import EventFilter
-
-APPLICATIONS = ("tenancy", "sending", "console")
+from adapters.registry import APPLICATIONS
 
 
 def moment(value: str) -> float:

@@ -11,6 +11,7 @@ from application.base import SYSTEM, CommandMeta, LedgerApplication
 from application.ports import Clock, SecretBox
 from application.templates.ports import Compiler, Renderer
 from domain.errors import NotFound
+from domain.reputation.postmaster_settings import seal_secrets
 from domain.templates.ids import console_settings_uuid, template_uuid
 from domain.templates.settings import DEFAULTS, ConsoleSettings, SettingsDoc, merge
 from domain.templates.template import Template, blank_draft
@@ -62,6 +63,7 @@ class ContentApplication(LedgerApplication):
             change = merge(change, {"mailTester": {"apiKey": current.get("mailTester", {}).get("apiKey")}})
         elif key:
             change = merge(change, {"mailTester": {"apiKey": self.secret_box.encrypt(key)}})
+        change = seal_secrets(change, current, self.secret_box.encrypt)  # the feeds' secrets (§14)
         merged = merge(current, change)
         doc = msgspec.convert(merged, SettingsDoc)  # raises ValidationError for the API to map
         document = msgspec.to_builtins(doc)

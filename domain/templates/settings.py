@@ -11,7 +11,12 @@ from typing import Any, ClassVar, Literal
 
 import msgspec
 
+from domain.campaigns.broadcast_rules import BroadcastSettings
 from domain.model import Aggregate
+from domain.reputation.dmarc_settings import DmarcSettings
+from domain.reputation.dnsbl_rules import DnsblSettings
+from domain.reputation.health_rules import HealthSettings
+from domain.reputation.postmaster_settings import HygieneSettings, PostmasterSettings, SndsSettings
 from domain.templates.ids import console_settings_uuid
 
 DomainKind = Literal["marketing", "transactional", "both"]
@@ -51,6 +56,14 @@ class SettingsDoc(msgspec.Struct, frozen=True, forbid_unknown_fields=True, renam
     unsubscribe_mailto: str | None = None
     lint: LintSettings = msgspec.field(default_factory=LintSettings)
     mail_tester: MailTesterSettings = MailTesterSettings()
+    dnsbl: DnsblSettings = msgspec.field(default_factory=DnsblSettings)  # console.md §12
+    dmarc: DmarcSettings = msgspec.field(default_factory=DmarcSettings)  # console.md §13
+    health: HealthSettings = msgspec.field(default_factory=HealthSettings)  # console.md §11
+    # the provider feeds and hygiene (console.md §14, §15; domain/reputation/postmaster_settings.py)
+    postmaster: PostmasterSettings = msgspec.field(default_factory=PostmasterSettings)
+    snds: SndsSettings = msgspec.field(default_factory=SndsSettings)
+    hygiene: HygieneSettings = msgspec.field(default_factory=HygieneSettings)
+    broadcasts: BroadcastSettings = msgspec.field(default_factory=BroadcastSettings)  # console.md §9.2
 
     def from_defaults_for(self, kind: str) -> FromDefaults | None:
         if kind == "transactional" and self.transactional_from_defaults is not None:

@@ -20,7 +20,9 @@ import pytest
 from adapters.settings import Settings
 from tests.support import pg
 from tests.support.console import Console
+from tests.support.dns_server import dns_server
 from tests.support.isolation import (
+    DMARC_REPORT,
     GHOST,
     Probe,
     acme_markers,
@@ -31,6 +33,7 @@ from tests.support.isolation import (
     snapshot,
 )
 from tests.support.live import live_server
+from tests.support.postmaster_server import feed_server
 from tests.support.smtp_sink import SmtpSink
 
 pytestmark = pytest.mark.e2e
@@ -39,6 +42,7 @@ C = "/admin/api"
 HOOK = {"source": "mta", "events": [{"id": "{acme-pk}-e", "type": "bounce", "messageId": "{acme-pk}",
                                      "occurredAt": "2026-01-01T00:00:00.000Z", "bounce": {"code": "5.1.1"}}]}
 T = f"{C}/templates/{{acme-tpl}}"
+F, B = f"{C}/flows/{{acme-flow}}", f"{C}/broadcasts/{{acme-bc}}"
 # "METHOD path" -> probes, or the reason the route takes neither a tenant-scoped id nor a selector.
 ROUTES: dict[str, list[Probe] | str] = {
     "GET /health": "public, no tenant data",
@@ -149,6 +153,60 @@ ROUTES: dict[str, list[Probe] | str] = {
     f"POST {C}/tokens": [("POST", f"{C}/tokens", "new", {"label": "acme-console", "scopes": ["publish"]})],
     f"DELETE {C}/tokens/{{key_id}}": [("DELETE", f"{C}/tokens/{{acme-key}}", "id", None)],
     f"POST {C}/webhooks/events": [("POST", f"{C}/webhooks/events", "id", HOOK)],
+    f"GET {C}/health": [("GET", f"{C}/health", "own", None)],
+    f"GET {C}/health/trips": [("GET", f"{C}/health/trips", "own", None)],
+    f"POST {C}/health/trip": [("POST", f"{C}/health/trip", "new", {"senderDomain": "news.acme.test",
+                                                                   "reason": "probe"})],
+    f"POST {C}/health/resume": [("POST", f"{C}/health/resume", "own", {})],
+    f"GET {C}/dnsbl": [("GET", f"{C}/dnsbl", "own", None)],
+    f"POST {C}/dnsbl/recheck": [("POST", f"{C}/dnsbl/recheck", "own", {}),
+                                ("POST", f"{C}/dnsbl/recheck", "id", {"targets": ["{acme-bl-ip}"]})],
+    f"GET {C}/dmarc": [("GET", f"{C}/dmarc", "own", None)],
+    f"GET {C}/dmarc/reports": [("GET", f"{C}/dmarc/reports", "own", None)],
+    f"GET {C}/dmarc/reports/{{report_id}}": [("GET", f"{C}/dmarc/reports/{{acme-dmarc}}", "id", None)],
+    # a raw gzip body (bytes): another tenant uploads acme's very report, answered as for any
+    f"POST {C}/dmarc/upload": [("POST", f"{C}/dmarc/upload?filename=r.xml.gz", "new", DMARC_REPORT)],
+    # DELETE before PUT: beta's own tag of acme's source ip (from the PUT probe) would be deleted
+    f"DELETE {C}/dmarc/sources/{{ip}}": [("DELETE", f"{C}/dmarc/sources/{{acme-ip}}", "id", None)],
+    f"PUT {C}/dmarc/sources/{{ip}}": [("PUT", f"{C}/dmarc/sources/{{acme-ip}}", "id", {"label": "x"})],
+    f"GET {C}/dmarc/mailbox": [("GET", f"{C}/dmarc/mailbox", "own", None)],
+    f"PUT {C}/dmarc/mailbox": [("PUT", f"{C}/dmarc/mailbox", "own", {"host": "", "enabled": False})],
+    f"POST {C}/dmarc/mailbox/poll": [("POST", f"{C}/dmarc/mailbox/poll", "own", {})],
+    f"GET {C}/postmaster": [("GET", f"{C}/postmaster", "own", None)],
+    f"POST {C}/postmaster/refresh": [("POST", f"{C}/postmaster/refresh", "own", {})],
+    f"GET {C}/snds": [("GET", f"{C}/snds", "own", None)],
+    f"POST {C}/snds/refresh": [("POST", f"{C}/snds/refresh", "own", {})],
+    f"GET {C}/hygiene": [("GET", f"{C}/hygiene?refresh=1", "own", None)],
+    f"POST {C}/hygiene/sunset": [("POST", f"{C}/hygiene/sunset", "own", {"confirmCount": 0})],
+    f"GET {C}/hygiene/sunsets": [("GET", f"{C}/hygiene/sunsets", "own", None)],
+    f"POST {C}/hygiene/sunsets/{{run_id}}/revert": [
+        ("POST", f"{C}/hygiene/sunsets/{{acme-run}}/revert", "id", None)],
+    f"GET {C}/flows": [("GET", f"{C}/flows", "own", None)],
+    f"POST {C}/flows": [("POST", f"{C}/flows", "new", {
+        "slug": "{acme-flow}", "name": "F", "trigger": {"type": "event", "eventName": "AcmeSignup"}})],
+    f"GET {C}/flows/{{slug}}": [("GET", F, "id", None)],
+    f"GET {C}/flows/{{slug}}/versions": [("GET", f"{F}/versions", "id", None)],
+    f"GET {C}/flows/{{slug}}/runs": [("GET", f"{F}/runs", "id", None)],
+    f"PATCH {C}/flows/{{slug}}/draft": [("PATCH", f"{F}/draft", "id", {"notes": "x"})],
+    f"POST {C}/flows/{{slug}}/publish": [("POST", f"{F}/publish", "id", {"enable": False})],
+    f"POST {C}/flows/{{slug}}/pause": [("POST", f"{F}/pause", "id", {})],
+    f"POST {C}/flows/{{slug}}/resume": [("POST", f"{F}/resume", "id", None)],
+    f"POST {C}/flows/{{slug}}/abort": [("POST", f"{F}/abort", "id", {"externalId": "{acme-u}"})],
+    f"DELETE {C}/flows/{{slug}}": [("DELETE", F, "id", None)],
+    f"GET {C}/broadcasts": [("GET", f"{C}/broadcasts", "own", None)],
+    f"POST {C}/broadcasts": [
+        ("POST", f"{C}/broadcasts", "new", {"slug": "{acme-bc}", "name": "B", "templateSlug": "{acme-news}"}),
+        ("POST", f"{C}/broadcasts", "id", {"slug": "b-probe", "name": "B", "templateSlug": "{acme-news}"})],
+    f"GET {C}/broadcasts/{{slug}}": [("GET", B, "id", None)],
+    f"PATCH {C}/broadcasts/{{slug}}": [("PATCH", B, "id", {"name": "x"})],
+    f"POST {C}/broadcasts/{{slug}}/count": [("POST", f"{B}/count", "id", {})],
+    f"POST {C}/broadcasts/{{slug}}/confirm": [("POST", f"{B}/confirm", "id", {"confirmedCount": 0})],
+    f"POST {C}/broadcasts/{{slug}}/schedule": [
+        ("POST", f"{B}/schedule", "id", {"scheduledAt": "2020-01-01T00:00:00Z"})],
+    f"POST {C}/broadcasts/{{slug}}/unschedule": [("POST", f"{B}/unschedule", "id", None)],
+    f"POST {C}/broadcasts/{{slug}}/pause": [("POST", f"{B}/pause", "id", {})],
+    f"POST {C}/broadcasts/{{slug}}/resume": [("POST", f"{B}/resume", "id", {})],
+    f"POST {C}/broadcasts/{{slug}}/cancel": [("POST", f"{B}/cancel", "id", None)],
 }
 
 
@@ -163,10 +221,13 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
                                            database_schema=pg.create_schema(db_url))
     sink = SmtpSink().start()
     try:
-        with live_server(settings, dispatch=True) as live:
-            console = Console(live)
-            ids, beta_console = seed(console, sink)
-            yield console, ids, beta_console, snapshot(console), own_views(console, ids, beta_console)
+        with dns_server() as dns, feed_server() as feeds:  # DNSBL, Postmaster and SNDS on loopback
+            settings = msgspec.structs.replace(settings, dns_resolver=dns.address, dns_timeout_s=0.3)
+            with live_server(settings, dispatch=True) as live:
+                live.container.feed_endpoints = feeds.endpoints  # type: ignore[attr-defined]
+                console = Console(live)
+                ids, beta_console = seed(console, sink, feeds)
+                yield console, ids, beta_console, snapshot(console), own_views(console, ids, beta_console)
     finally:
         sink.stop()
 
@@ -186,8 +247,10 @@ def beta_tokens(console: Console, beta_console: str, path: str) -> list[str]:
 
 
 def call(console: Console, token: str, method: str, path: str, body: Any, headers: Any = None) -> Any:
-    kwargs: dict[str, Any] = {"headers": headers or {}}
-    if body is not None:
+    kwargs: dict[str, Any] = {"headers": dict(headers or {})}
+    if isinstance(body, bytes):  # a raw upload (the DMARC report is gzip)
+        kwargs["content"], kwargs["headers"]["Content-Type"] = body, "application/gzip"
+    elif body is not None:
         kwargs["json"] = body
     return console.live.call(method, path, token, **kwargs)
 

@@ -10,6 +10,7 @@ import pytest
 
 from adapters.bootstrap import Container
 from adapters.rebuild import rebuild_all, rebuild_view, verify_all, verify_view
+from adapters.registry import APPLICATIONS
 from adapters.settings import Settings
 from tests.conftest import env_for
 from tests.support.probe import probes
@@ -99,3 +100,7 @@ def test_rebuild_command_all_verify(container: Container, settings: Settings) ->
     bad = subprocess.run([sys.executable, "-m", "scripts.cli", "rebuild", "nosuch"], cwd=ROOT, env=env,
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "unknown" in bad.stderr
+
+
+def test_the_registry_names_every_application_log(container: Container) -> None:
+    assert set(APPLICATIONS) == set(container.applications)

@@ -6,18 +6,40 @@ the probes that exercise it, or to the reason it takes no tenant-scoped id nor s
 
 from __future__ import annotations
 
+import ipaddress
+import random
 import re
 import uuid
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from tests.support.console import Console, without_request_id
+from tests.support.hygiene_sends import mail
 from tests.support.live import eventually
+from tests.support.postmaster_server import CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN, SNDS_KEY, stat
 
 ALL_SCOPES = ["admin-read", "publish", "broadcasts", "suppressions"]
 GHOST = "ghost-tenant"
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+HEX32 = re.compile(r"[0-9a-f]{32}")
+DMARC_REPORT = (Path(__file__).resolve().parents[1] / "corpus" / "dmarc" / "scenario-43.xml.gz").read_bytes()
+DMARC_SOURCE = "198.51.100.7"  # a source of the scenario-43 report
+BL_IP, SNDS_IP = "203.0.113.5", "203.0.113.77"
+SNDS_ROW = (f"{SNDS_IP},6/1/2026 12:00 AM,6/2/2026 12:00 AM,120,118,118,GREEN,"
+            "< 0.1%,0,mx.acme.test,x@acme.test")
+
+ACME_SETTINGS = {
+    "senderDomains": {"mail.acme.test": "transactional", "news.acme.test": "marketing"},
+    "defaultAccounts": {"transactional": "sink", "marketing": "sink"},
+    # no retention sweep of the 2024 report mid-test; every mailed contact is a sunset candidate
+    "dmarc": {"retentionDays": 0, "knownSources": {"149.72.45.10": "acme-esp-label"}},
+    "hygiene": {"sunsetDays": 0},
+    "dnsbl": {"lists": [{"zone": "acme-bl.test", "type": "ip", "label": "Acme BL"}], "dedicatedIps": [BL_IP]},
+    "postmaster": {"clientId": CLIENT_ID, "clientSecret": CLIENT_SECRET, "refreshToken": REFRESH_TOKEN},
+    "snds": {"key": SNDS_KEY},
+}
 
 
 def message(msg_id: str, account: str = "sink") -> dict[str, Any]:
@@ -25,8 +47,9 @@ def message(msg_id: str, account: str = "sink") -> dict[str, Any]:
             "to": "u1@ex.test", "subject": "secret-subject", "body": "b"}
 
 
-def seed(console: Console, sink: Any) -> tuple[dict[str, str], str]:
-    """acme with messages, an account, contacts, a suppression, a template, a send, a console key."""
+def seed(console: Console, sink: Any, feeds: Any) -> tuple[dict[str, str], str]:
+    """acme with messages, an account, contacts, a suppression, a template, a send, a console key,
+    DNSBL, DMARC, Postmaster and SNDS data, a sunset run, a flow and a broadcast."""
     live = console.live
     key = console.tenant("acme")
     console.tenant("beta")
@@ -34,9 +57,7 @@ def seed(console: Console, sink: Any) -> tuple[dict[str, str], str]:
         answer = live.call("POST", "/account", console.keys[tenant],
                            json={"id": "sink", "host": sink.host, "port": sink.port, "use_tls": False})
         assert answer.status_code == 201, answer.text
-    assert console.admin("PATCH", "/settings", json={
-        "senderDomains": {"mail.acme.test": "transactional"},
-        "defaultAccounts": {"transactional": "sink"}}).status_code == 200
+    assert console.admin("PATCH", "/settings", json=ACME_SETTINGS).status_code == 200
     assert live.call("POST", "/account", key, json={"id": "acme-only", "host": "127.0.0.1",
                                                      "port": 2525}).status_code == 201
     added = live.call("POST", "/commands/add-messages", key,
@@ -58,8 +79,56 @@ def seed(console: Console, sink: Any) -> tuple[dict[str, str], str]:
     beta_console, _ = console.token(ALL_SCOPES, tenant="beta", label="beta-console")
     ids = {"acme-pk": pk, "acme-key": key_id, "acme-m": "acme-m1", "acme-u": "acme-u1",
            "acme-tpl": "acme-tpl", "acme-acct": "acme-only", "acme-supp": "acme-supp@ex.test",
-           "acme-reg": "AcmeSignup"}
+           "acme-reg": "AcmeSignup", **seed_reputation(console), **seed_campaigns(console),
+           **seed_feeds(console, feeds)}
     return ids, beta_console
+
+
+def seed_feeds(console: Console, feeds: Any) -> dict[str, str]:
+    """acme's DNSBL verdict, one Postmaster day and one SNDS row, all from loopback servers (not
+    listed, good figures: no health signal of acme's to disturb the other probes)."""
+    scan = console.admin("POST", "/dnsbl/recheck", json={"targets": [BL_IP]})
+    assert scan.status_code == 200 and scan.json()["totalChecks"] == 1, scan.text
+    feeds.stats["acme.test"] = [stat("acme.test", "20260501", domainReputation="HIGH")]
+    feeds.snds_csv = SNDS_ROW
+    for feed in ("postmaster", "snds"):
+        pulled = console.admin("POST", f"/{feed}/refresh", json={})
+        assert pulled.status_code == 200 and pulled.json()["ran"] is True, pulled.text
+    return {"acme-bl-ip": BL_IP}
+
+
+def seed_reputation(console: Console) -> dict[str, str]:
+    """acme's DMARC report, source tag and mailbox, and one sunset run (of acme-u2)."""
+    up = console.admin("POST", "/dmarc/upload", files={"file": ("acme.xml.gz", DMARC_REPORT)})
+    assert up.status_code == 200, up.text
+    [report] = console.admin("GET", "/dmarc/reports").json()["reports"]
+    assert console.admin("PUT", f"/dmarc/sources/{DMARC_SOURCE}",
+                         json={"label": "acme-src-label"}).status_code == 200
+    mailbox = {"host": "imap.acme.test", "username": "acme-mbox-user", "password": "acme-mbox-pw"}
+    assert console.admin("PUT", "/dmarc/mailbox", json=mailbox).status_code == 200
+    assert console.admin("POST", "/contacts/acme-u2/subscribe", json={"source": "t"}).status_code == 200
+    mail(console.live.container, "acme", "acme-u2", "hygiene")
+    console.live.advance(1)  # sunsetDays 0: a first send older than now
+    sunset = console.admin("POST", "/hygiene/sunset", json={"confirmCount": 1})
+    assert sunset.status_code == 201, sunset.text
+    return {"acme-dmarc": report["id"], "acme-ip": DMARC_SOURCE, "acme-run": sunset.json()["runId"]}
+
+
+def seed_campaigns(console: Console) -> dict[str, str]:
+    """acme's published (disabled) flow, a marketing template and a draft broadcast of it."""
+    flow = {"slug": "acme-flow", "name": "Acme Flow", "trigger": {"type": "event", "eventName": "AcmeSignup"}}
+    assert console.admin("POST", "/flows", json=flow).status_code == 201
+    steps = [{"type": "tag", "add": ["acme-flow-tag"]}]
+    assert console.admin("PATCH", "/flows/acme-flow/draft", json={"steps": steps}).status_code == 200
+    published = console.admin("POST", "/flows/acme-flow/publish", json={"enable": False})
+    assert published.status_code == 200, published.text
+    assert console.admin("POST", "/templates", json={
+        "slug": "acme-news", "name": "Acme News", "kind": "marketing",
+        "fromEmail": "hi@news.acme.test"}).status_code == 201
+    made = console.admin("POST", "/broadcasts", json={
+        "slug": "acme-bc", "name": "Acme Broadcast", "templateSlug": "acme-news"})
+    assert made.status_code == 201, made.text
+    return {"acme-flow": "acme-flow", "acme-news": "acme-news", "acme-bc": "acme-bc"}
 
 
 def snapshot(console: Console) -> dict[str, Any]:
@@ -72,13 +141,17 @@ def snapshot(console: Console) -> dict[str, Any]:
         "tenant": live.call("GET", "/tenant/acme", key),
     }
     for path in ("/contacts", "/contacts/acme-u1", "/suppressions", "/templates", "/templates/acme-tpl",
-                 "/templates/acme-tpl/versions", "/tokens", "/events/registry", "/settings", "/sends"):
+                 "/templates/acme-tpl/versions", "/tokens", "/events/registry", "/settings", "/sends",
+                 "/dmarc", "/dmarc/reports", "/dmarc/mailbox", "/dnsbl", "/postmaster", "/snds",
+                 "/hygiene/sunsets", "/flows", "/flows/acme-flow", "/flows/acme-flow/versions", "/broadcasts",
+                 "/broadcasts/acme-bc"):
         reads[path] = console.admin("GET", path)
     return {name: (r.status_code, without_request_id(r.json())) for name, r in reads.items()}
 
 
-# Probes: (method, path, kind, json body). Path placeholders: {acme-*} are filled from acme's
-# data; the same probe is sent a second time with each id replaced by a fresh random one.
+# Probes: (method, path, kind, json body or bytes of a raw gzip upload). Path placeholders: {acme-*}
+# are filled from acme's data; the same probe is sent a second time with each id replaced by a fresh
+# random one of the same form (uuid, 32 hex digits, IP address, email or name).
 #   "id":  beta names acme's id -> the answer must equal the random-id answer (404-like).
 #   "sel": beta names tenant acme -> 403, identical to naming a tenant that does not exist.
 #   "own": beta's own listing -> nothing of acme appears in it.
@@ -100,6 +173,15 @@ def fill(path_or_body: Any, ids: dict[str, str]) -> Any:
 def random_ids(ids: dict[str, str]) -> dict[str, str]:
     out = {}
     for name, value in ids.items():
+        if HEX32.fullmatch(value):
+            out[name] = uuid.uuid4().hex
+            continue
+        try:
+            ipaddress.ip_address(value)
+            out[name] = f"198.18.{random.randrange(256)}.{random.randrange(1, 255)}"  # RFC 2544 range
+            continue
+        except ValueError:
+            pass
         try:
             uuid.UUID(value)
             out[name] = str(uuid.uuid4())
@@ -124,4 +206,6 @@ def shape(answer: httpx.Response, ids: dict[str, str]) -> tuple[int, str]:
 
 
 def acme_markers(ids: dict[str, str]) -> list[str]:
-    return [*ids.values(), "acme-console", "secret-subject", "acme-u2", "acme-m2"]
+    return [*ids.values(), "acme-console", "secret-subject", "acme-u2", "acme-m2", "acme.test", SNDS_IP,
+            "acme-src-label", "acme-esp-label", "imap.acme.test", "acme-mbox-user", "Acme Flow",
+            "acme-flow-tag", "Acme News", "Acme Broadcast", "acme-bl.test", "Acme BL"]

@@ -216,6 +216,6 @@ class ContactsController(ContactsReadController):
             contact_id=done["contact_id"],
             already_forgotten=done["already"],
             suppressions_added=done["added"],
-            runs_exited=0,
+            runs_exited=done.get("runs_exited", 0),
             sends_cancelled=0,
         )

@@ -13,6 +13,7 @@ from api.admin_common import EXTERNAL_ID, check_id, limit_of, make_cursor, read_
 from api.calls import container_of, in_thread
 from api.contact_views import contact_out, event_out, keys_for, subscription_out, suppression_out
 from api.contracts.admin_contacts import ContactCounts, ContactDetail, ContactExport, ContactPage
+from api.controllers.admin.flow_docs import run_doc
 from api.errors import ApiError
 from api.send_views import send_out
 from projections.console_contacts import STATUSES, ContactRow
@@ -108,7 +109,7 @@ class ContactsReadController(Controller):
             suppressions=parts["suppressions"],
             recent_events=parts["events"],
             recent_sends=parts["sends"],
-            active_runs=[],
+            active_runs=[run_doc(r) for r in parts["runs"] if r["status"] in ("active", "held")],
         )
 
     @get(
@@ -125,7 +126,7 @@ class ContactsReadController(Controller):
             contact=parts["contact"],
             subscription=parts["contact"].subscription,
             events=parts["events"],
-            flow_runs=[],
+            flow_runs=[run_doc(r) for r in parts["runs"]],
             sends=parts["sends"],
             suppressions=parts["suppressions"],
         )
@@ -145,9 +146,14 @@ class ContactsReadController(Controller):
         sends = await in_thread(
             container.projections["sends"].view.page, tenant_id, {"contact_id": row.contact_id}, None, events
         )
+        runs = await in_thread(  # the contact's flow runs (console.md §8), newest first
+            container.projections["flows"].view.runs_of_contact, tenant_id, row.contact_id, live_only=False,
+            limit=events,
+        )
         contact = contact_out(request, row, keys)
         people = {row.contact_id: (row.external_id, contact.email)}
         return {
+            "runs": runs,
             "sends": [send_out(s, people) for s in sends],
             "contact": contact,
             "suppressions": [suppression_out(s, contact.email) for s in suppressions],

@@ -15,10 +15,12 @@ from typing import Any
 import msgspec
 from litestar import Controller, Request, get
 
+from adapters.reputation import health_ops
 from api.admin_auth import READ, console_of
 from api.admin_common import bad_value, iso
 from api.calls import container_of, in_thread
 from api.controllers.admin.audit import audit_page
+from api.controllers.admin.flow_docs import recent_flows
 from api.send_views import recipients
 from projections.console_audit import AuditFilters
 
@@ -30,18 +32,6 @@ RATES = {
     "clickRate": "clicked",
     "complaintRate": "complained",
     "unsubscribeRate": "unsubscribed",
-}
-# §11 defaults, shown until the reputation context (health buckets) exists
-THRESHOLDS = {
-    "hardBounceRatePctTrip": 2,
-    "hardBounceRatePctReview": 1,
-    "complaintRatePctTrip": 0.3,
-    "complaintRatePctReview": 0.1,
-    "combinedBounceRatePctTrip": 5,
-    "combinedBounceRatePctReview": 2,
-    "failedToSendRatePctDegrade": 10,
-    "minSendsBeforeEval": 100,
-    "windowMinutes": 60,
 }
 
 
@@ -98,13 +88,9 @@ def dashboard(
         "window": {"start": iso(now - span), "end": iso(now)},
         "kpis": kpis(cur, prev),
         "series": {"hourly": {"sends": sends, "opens": opens}},
-        "health": {
-            "status": "healthy",
-            "rates": {"hardBounceRate": None, "complaintRate": None},
-            "thresholds": THRESHOLDS,
-        },
+        "health": health_ops.dashboard_health(container, tenant_id),
         "queue": view.queue(tenant_id, now),
-        "recentFlows": [],  # flows arrive with the campaigns issue
+        "recentFlows": recent_flows(container, tenant_id, now),  # console.md §8
         "recentSends": _recent_sends(request, tenant_id, origins),
         "recentAudit": [msgspec.to_builtins(e) for e in audit],
     }

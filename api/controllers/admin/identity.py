@@ -7,6 +7,7 @@ from typing import Any
 from litestar import Controller, Request, delete, get, post
 from litestar.params import FromPath
 
+from adapters.reputation import health_ops
 from api.admin_auth import ADMIN, PERMISSIONS, any_scope, console_meta, console_of
 from api.admin_common import iso, parse_iso
 from api.body import decode_body
@@ -46,6 +47,9 @@ class IdentityController(Controller):
             container.projections["suppressions"].view.count, tenant_id, container.clock.now()
         )
         accounts = await in_thread(container.projections["accounts"].view.list, tenant_id)
+        flows = await in_thread(container.projections["flows"].view.count, tenant_id)
+        broadcasts = await in_thread(container.projections["broadcasts"].view.count, tenant_id)
+        tuning = (await in_thread(container.content.settings, tenant_id)).broadcasts  # console.md §16
         flags = {name: console.has(scope) for name, scope in PERMISSIONS.items()}
         return Me(
             actor=console.actor,
@@ -59,13 +63,14 @@ class IdentityController(Controller):
                 flags["canManageSuppressions"],
             ),
             counts=Counts(
-                flows=0, templates=0, broadcasts=0, contacts=contacts["subscribed"], suppressions=suppressions
+                flows=flows, templates=0, broadcasts=broadcasts, contacts=contacts["subscribed"],
+                suppressions=suppressions,
             ),
-            health=HealthStatus(status=None),
+            health=HealthStatus(status=await in_thread(health_ops.health_status, container, tenant_id)),
             accounts=Accounts(
                 names=[a.account_id for a in accounts], default_marketing=None, default_transactional=None
             ),
-            broadcast_confirmation_threshold=CONFIRMATION_THRESHOLD,
+            broadcast_confirmation_threshold=tuning.confirmation_threshold,
         )
 
     @post(

@@ -16,6 +16,7 @@ from api.body import peek_json, validation_error
 from api.calls import container_of, in_thread
 from api.controllers.admin.contact_writes import settle_all
 from api.errors import ApiError
+from domain.reputation.postmaster_settings import mask_secrets
 from domain.templates.settings import SettingsDoc
 
 
@@ -24,6 +25,7 @@ def settings_out(doc: SettingsDoc) -> dict[str, Any]:
     tester = out["mailTester"]
     tester["configured"] = bool(tester.get("apiKey"))
     tester["apiKey"] = "***" if tester.get("apiKey") else None
+    mask_secrets(out)  # the feeds' secrets and configured flags (console.md §14)
     return out
 
 

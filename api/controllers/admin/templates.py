@@ -91,7 +91,8 @@ class TemplatesReadController(Controller):
         self, request: Request[Any, Any, Any], slug: FromPath[str], number: FromPath[int]
     ) -> dict[str, Any]:
         check_id(slug, SLUG, "slug")
-        row = await in_thread(
+        # beyond any column's integer range no version exists (and SQLite would raise)
+        row = None if not 1 <= number < 2**31 else await in_thread(
             container_of(request).projections["templates"].view.version,
             console_of(request).tenant_id,
             slug,
