@@ -13,7 +13,6 @@ moves the fake clock instead of waiting ten minutes.
 from __future__ import annotations
 
 import logging
-import threading
 from typing import TYPE_CHECKING
 
 import msgspec
@@ -21,6 +20,7 @@ import msgspec
 from adapters.attachments_store import FileDownloads
 from adapters.job_schedule import SqlJobSchedule
 from adapters.operations import purge_messages
+from adapters.scheduled_job import ScheduledJob
 from application.base import CommandMeta
 
 if TYPE_CHECKING:
@@ -44,35 +44,16 @@ class RetentionRun(msgspec.Struct, frozen=True):
     files_deleted: int
 
 
-class RetentionJob:
+class RetentionJob(ScheduledJob):
+    JOB = JOB
+    LEASE_SECONDS = LEASE_SECONDS
+    RETRY_SECONDS = RETRY_SECONDS
+
     def __init__(self, container: Container, schedule: SqlJobSchedule, downloads: FileDownloads,
                  worker_id: str, *, interval_seconds: float, poll_seconds: float = POLL_SECONDS) -> None:
-        self.container, self.schedule, self.downloads = container, schedule, downloads
-        self.worker_id = worker_id
-        self.interval = interval_seconds
-        self.poll_seconds = poll_seconds
-        self.runs = 0
-        self.last: RetentionRun | None = None
-        self._due_at: float | None = None  # cached next_run_ts: most polls touch no table
-
-    def run_due(self) -> RetentionRun | None:
-        """Run once if the job is due and no other process holds it; None otherwise."""
-        now = self.container.clock.now()
-        if self._due_at is not None and now < self._due_at:
-            return None
-        if not self.schedule.claim(JOB, self.worker_id, now, LEASE_SECONDS):
-            self._due_at = self.schedule.next_run(JOB)  # another process ran it, or runs it now
-            return None
-        next_run = now + min(RETRY_SECONDS, self.interval)
-        try:
-            run = self._run(now)
-            next_run = now + self.interval
-        finally:
-            self.schedule.finish(JOB, self.worker_id, next_run)
-            self._due_at = next_run
-        self.runs += 1
-        self.last = run
-        return run
+        super().__init__(container, schedule, worker_id, interval_seconds=interval_seconds,
+                         poll_seconds=poll_seconds)
+        self.downloads = downloads
 
     def _run(self, now: float) -> RetentionRun:
         retention = self.container.tenancy.instance_config().reporting.retention_seconds
@@ -82,27 +63,11 @@ class RetentionJob:
                 removed += purge_messages(self.container, tenant.tenant_id, retention, automatic=True,
                                           meta=META)
                 tenants += 1
-                if not self.schedule.renew(JOB, self.worker_id, LEASE_SECONDS):
-                    raise RuntimeError("retention lease lost")  # a stalled run; the next holder goes on
+                self.renew()
         files = self.downloads.delete_expired(now)
         if removed or files:
             log.info("retention: %d messages left the read models, %d expired files deleted", removed, files)
         return RetentionRun(now, tenants, removed, files)
-
-    # --- the thread -----------------------------------------------------------------------
-    def start(self, stop: threading.Event) -> threading.Thread:
-        thread = threading.Thread(target=self.run_forever, args=(stop,), daemon=True,
-                                  name=f"ledgermail-retention-{self.worker_id}")
-        thread.start()
-        return thread
-
-    def run_forever(self, stop: threading.Event) -> None:
-        while not stop.is_set():
-            try:
-                self.run_due()
-            except Exception:  # the view lagged, the database went away: the next run retries
-                log.exception("retention: run failed; retrying in %.0f s", RETRY_SECONDS)
-            stop.wait(self.poll_seconds)
 
 
 __all__ = ["JOB", "RetentionJob", "RetentionRun"]

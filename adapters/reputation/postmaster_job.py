@@ -9,13 +9,13 @@ last pull, or the provider's ``Retry-After`` after a throttle, so a busy API is 
 from __future__ import annotations
 
 import logging
-import threading
 from typing import TYPE_CHECKING
 
 import msgspec
 
 from adapters.job_schedule import SqlJobSchedule
 from adapters.reputation.postmaster_ops import pull_postmaster, pull_snds
+from adapters.scheduled_job import ScheduledJob
 from application.base import CommandMeta
 
 if TYPE_CHECKING:
@@ -38,32 +38,14 @@ class FeedsJobRun(msgspec.Struct, frozen=True):
     tripped: list[str]
 
 
-class FeedsJob:
+class FeedsJob(ScheduledJob):
+    JOB = JOB
+    LEASE_SECONDS = LEASE_SECONDS
+
     def __init__(self, container: Container, schedule: SqlJobSchedule, worker_id: str, *,
                  interval_seconds: float = JOB_SECONDS, poll_seconds: float = POLL_SECONDS) -> None:
-        self.container, self.schedule, self.worker_id = container, schedule, worker_id
-        self.interval, self.poll_seconds = interval_seconds, poll_seconds
-        self.runs = 0
-        self.last: FeedsJobRun | None = None
-        self._due_at: float | None = None
-
-    def run_due(self) -> FeedsJobRun | None:
-        """Run once if due and nobody else holds the job; None otherwise."""
-        now = self.container.clock.now()
-        if self._due_at is not None and now < self._due_at:
-            return None
-        if not self.schedule.claim(JOB, self.worker_id, now, LEASE_SECONDS):
-            self._due_at = self.schedule.next_run(JOB)
-            return None
-        next_run = now + self.interval
-        try:
-            run = self._run(now)
-        finally:
-            self.schedule.finish(JOB, self.worker_id, next_run)
-            self._due_at = next_run
-        self.runs += 1
-        self.last = run
-        return run
+        super().__init__(container, schedule, worker_id, interval_seconds=interval_seconds,
+                         poll_seconds=poll_seconds)
 
     def _run(self, now: float) -> FeedsJobRun:
         tenants = fetched = rows = 0
@@ -78,25 +60,7 @@ class FeedsJob:
             fetched += int(google.get("fetched", 0))
             rows += int(microsoft.get("rowsParsed", 0))
             tripped += [f"{tenant.tenant_id}:{t}" for t in google.get("trippedDomains", [])]
-            if not self.schedule.renew(JOB, self.worker_id, LEASE_SECONDS):
-                raise RuntimeError("postmaster lease lost")
+            self.renew()
         if fetched or rows:
             log.info("feeds: %d Postmaster days, %d SNDS rows for %d tenants", fetched, rows, tenants)
         return FeedsJobRun(now, tenants, fetched, rows, tripped)
-
-    def start(self, stop: threading.Event) -> threading.Thread:
-        thread = threading.Thread(target=self.run_forever, args=(stop,), daemon=True,
-                                  name=f"ledgermail-feeds-{self.worker_id}")
-        thread.start()
-        return thread
-
-    def run_forever(self, stop: threading.Event) -> None:
-        while not stop.is_set():
-            try:
-                self.run_due()
-            except Exception:  # a provider or the database went away: the next run retries
-                log.exception("feeds: run failed; retrying in %.0f s", self.interval)
-            stop.wait(self.poll_seconds)
-
-
-__all__ = ["JOB", "FeedsJob", "FeedsJobRun"]
