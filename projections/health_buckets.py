@@ -19,12 +19,14 @@ TOPICS = frozenset(
 TRANSITIONS = {"HealthBucket.Tripped": "health.trip", "HealthBucket.Resumed": "health.resume"}
 
 
-def _opened(e: Any) -> dict[str, Any]:
+def blank_bucket(tenant_id: str, bucket_id: str, domain: str, kind: str) -> dict[str, Any]:
+    """A bucket as the view keeps it before anything happened (also what ``health_state`` shows
+    for a bucket with no events yet)."""
     return {
-        "tenantId": e.tenant_id,
-        "id": e.bucket_id,
-        "senderDomain": e.sender_domain,
-        "kind": e.kind,
+        "tenantId": tenant_id,
+        "id": bucket_id,
+        "senderDomain": domain,
+        "kind": kind,
         "status": "healthy",
         "reasons": [],
         "signals": {},
@@ -39,6 +41,10 @@ def _opened(e: Any) -> dict[str, Any]:
         "resumedAt": None,
         "resumedBy": None,
     }
+
+
+def _opened(e: Any) -> dict[str, Any]:
+    return blank_bucket(e.tenant_id, e.bucket_id, e.sender_domain, e.kind)
 
 
 def fold(state: dict[str, Any], topic: str, e: Any) -> None:

@@ -21,6 +21,7 @@ from domain.reputation.health_rules import (
     verdict,
     window_start,
 )
+from projections.health_buckets import blank_bucket
 
 if TYPE_CHECKING:
     from adapters.bootstrap import Container
@@ -42,26 +43,7 @@ def health_settings(container: Container, tenant_id: str) -> HealthSettings:
 
 def blank_state(tenant_id: str, key: str) -> dict[str, Any]:
     domain, kind = parse_key(key)
-    return {
-        "tenantId": tenant_id,
-        "id": key,
-        "senderDomain": domain,
-        "kind": kind,
-        "status": "healthy",
-        "reasons": [],
-        "signals": {},
-        "windowStartedAt": None,
-        "countFrom": None,
-        "countAfter": None,
-        "holdsTransactional": False,
-        "trippedAt": None,
-        "trippedReason": None,
-        "trippedBy": None,
-        "tripSource": None,
-        "resumedAt": None,
-        "resumedBy": None,
-        "updatedAt": None,
-    }
+    return {**blank_bucket(tenant_id, key, domain, kind), "updatedAt": None}
 
 
 def state_of(bucket: HealthBucket | None, tenant_id: str, key: str) -> dict[str, Any]:
