@@ -188,6 +188,11 @@ def test_after_a_forget_no_table_and_no_export_holds_the_contact(console: tuple[
     assert answer.status_code == 202, answer.text
     assert sink.wait_for_messages(1)[0].rcpt_to == ["u2@ex.test"]
     assert eventually(lambda: send_of(c, answer.json()["sendId"])["status"] == "sent")
+    entry = {"email": "u2@ex.test", "scope": "marketing", "reason": "manual"}
+    added = c.admin("POST", "/suppressions", json=entry)
+    assert added.status_code == 201 and added.json()["suppression"]["email"] == "u2@ex.test"
+    listed = c.admin("GET", "/suppressions").json()["suppressions"]
+    assert [r["email"] for r in listed] == ["u2@ex.test"]  # shown through the contact
     assert c.admin("POST", "/contacts/u2/forget", json={}).status_code in (200, 202)
     assert eventually(lambda: send_of(c, answer.json()["sendId"])["email"] is None)
     c.live.container.catch_up(list(c.live.container.projections))

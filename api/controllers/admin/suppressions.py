@@ -94,22 +94,28 @@ class SuppressionsController(Controller):
         if body.reason == "gdpr_forget":  # forget every contact with the address, keep a hash-only row
             key = container.secret_box.address_key(tenant_id, email)
             positions, forgot = await in_thread(console_ops.forget_address, container, tenant_id, key, meta)
+        key = container.secret_box.address_key(tenant_id, email)
+        # a contact's address stays sealed with the contact (console.md §2.4): the row keeps the
+        # hash only and shows the address through the contact, so a forget erases it here too
+        contacts = container.projections["contacts"].view
+        known = bool(await in_thread(contacts.by_address, tenant_id, key))
         done = await in_thread(
             container.sending.add_suppression,
             tenant_id,
-            None if body.reason == "gdpr_forget" else email,
+            None if body.reason == "gdpr_forget" or known else email,
             body.scope,
             body.reason,
             source=body.source,
             notes=body.notes,
             expires_at=expires,
-            address_key=container.secret_box.address_key(tenant_id, email),
+            address_key=key,
             meta=meta,
         )
         positions.sending = max(positions.sending, done.position)
         await settle_all(request, positions.as_dict())
         row = await in_thread(container.projections["suppressions"].view.get, done.entry_id)
-        shown = suppression_out(row) if row is not None else {}
+        given = None if body.reason == "gdpr_forget" else email
+        shown = suppression_out(row, given) if row is not None else {}
         created = done.created or forgot > 0
         return Response(
             SuppressionAdded(ok=True, created=created, suppression=shown), status_code=201 if created else 200
