@@ -32,6 +32,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # connections each application's event-store pool keeps open (PostgreSQL); 0 opens them on
     # demand: many processes times many applications would otherwise fill max_connections
     pg_pool_size: int = 2
+    report_lease_seconds: float = 120.0  # a reporter's hold on a tenant (wall clock), then another's
     dns_resolver: str | None = None  # DNSBL queries' resolver, host:port (None: the system's; console.md §0)
     dns_timeout_s: float = 3.0
     dnsbl_job_seconds: float = 60.0  # how often the DNSBL job looks for due pairs (console.md §12)
@@ -81,6 +82,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             "public_url": (get("PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/"),
             "mailtester_url": (get("MAILTESTER_URL") or "https://mail-tester.com/api").rstrip("/"),
             "pg_pool_size": int(get("PG_POOL_SIZE") or 2),
+            "report_lease_seconds": float(get("REPORT_LEASE_SECONDS") or 120.0),
             "dns_resolver": get("DNS_RESOLVER"),
             "dns_timeout_s": float(get("DNS_TIMEOUT_S") or 3.0),
             "dnsbl_job_seconds": float(get("DNSBL_JOB_SECONDS") or 60.0),

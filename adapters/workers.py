@@ -94,7 +94,7 @@ class WorkerStarters:
             worker_id or self.settings.worker_id, secret_box=self.secret_box,
             config=lambda: self.tenancy.instance_config().reporting,
             wait=lambda position: self.wait_for({"sending": position}, ["reports"]),
-            waker=self.report_hub)
+            waker=self.report_hub, lease_seconds=self.settings.report_lease_seconds)
         self.reporters.append(reporter)
         self._threads.append(reporter.start(self._stop))
         return reporter

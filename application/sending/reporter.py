@@ -87,7 +87,8 @@ class Reporter:
     def __init__(self, sending: SendingApplication, queue: ReportQueue, targets: ReportTargets,
                  client: ReportClient, leases: ReportLeases, clock: Clock, worker_id: str, *,
                  secret_box: SecretBox, config: Callable[[], ReportingConfig], wait: ViewWaiter,
-                 waker: Waker | None = None) -> None:
+                 waker: Waker | None = None, lease_seconds: float = LEASE_SECONDS) -> None:
+        self.lease_seconds = lease_seconds
         self.sending, self.queue, self.targets = sending, queue, targets
         self.client, self.leases, self.clock = client, leases, clock
         self.worker_id, self.secret_box, self.config = worker_id, secret_box, config
@@ -105,7 +106,7 @@ class Reporter:
             if self._stop.is_set():
                 break
             if not await asyncio.to_thread(self.leases.claim, target.tenant_id, self.worker_id,
-                                           LEASE_SECONDS):
+                                           self.lease_seconds):
                 continue
             try:
                 posts += await self._tenant(target, config)

@@ -36,8 +36,9 @@ class Fleet:
     def start(self, name: str) -> None:
         self.incarnation[name] += 1
         worker_id = f"{name}.{self.incarnation[name]}"
+        # a killed reporter's tenants go to another after 10 s, not the production 120 s
         env = self.settings.child_env(worker_id=worker_id, fake_clock="1", admin_token=self.admin_token,
-                                      port=str(self.api_port))
+                                      port=str(self.api_port), report_lease_seconds="10")
         log = (self.log_dir / f"{name}.log").open("ab")
         log.write(f"\n--- start {worker_id}\n".encode())
         log.flush()
