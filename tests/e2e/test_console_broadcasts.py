@@ -152,3 +152,14 @@ def test_drain_mails_a_scheduled_broadcast(mailing: tuple[Console, Any]) -> None
 
     doc = eventually(sent)  # the sends view may be a moment behind the last Sent
     assert (doc["status"], doc["recipientCount"]) == ("sent", 6)
+
+
+def test_a_template_of_an_unfinished_broadcast_cannot_be_deleted(acme: Console) -> None:  # console.md §5.2
+    c = acme
+    made = c.admin("POST", "/broadcasts", json={"slug": "b", "name": "B", "templateSlug": "news"})
+    assert made.status_code == 201
+    refused = c.admin("DELETE", "/templates/news")
+    assert error(refused) == (409, "template_in_use") and refused.json()["usedBy"] == ["broadcast:b"]
+    assert c.admin("POST", "/broadcasts/b/cancel", json={}).status_code == 200
+    assert c.admin("DELETE", "/templates/news").status_code == 200
+    assert c.admin("DELETE", "/templates/receipt").status_code == 200  # nobody used it

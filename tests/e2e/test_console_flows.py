@@ -184,3 +184,13 @@ def test_drain_runs_flows_to_the_sink(live_dispatching: Live, smtp_sink: Any) ->
     drain()
     assert len(sink.messages) == 2
     assert call("GET", "/flows/w/runs").json()["runs"][0]["status"] == "completed"
+
+
+def test_a_template_an_enabled_flow_sends_cannot_be_deleted(flows: Flows) -> None:  # console.md §5.2
+    assert flows.call("POST", "/flows", json={"slug": "f", "name": "F", "trigger": SIGNUP}).status_code == 201
+    assert flows.publish("f", [SEND_NEWS]).status_code == 200
+    refused = flows.call("DELETE", f"/templates/{SEND_NEWS['templateSlug']}")
+    assert refused.status_code == 409 and refused.json()["error"] == "template_in_use"
+    assert refused.json()["usedBy"] == ["flow:f"]
+    assert flows.call("POST", "/flows/f/pause", json={}).status_code == 200
+    assert flows.call("DELETE", f"/templates/{SEND_NEWS['templateSlug']}").status_code == 200

@@ -8,6 +8,7 @@ import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.params import FromPath
 
+from adapters.template_usage import template_users
 from api.admin_auth import PUBLISH, READ, console_meta, console_of
 from api.admin_common import SLUG, bad_value, check_id, limit_of, make_cursor, read_cursor
 from api.body import decode_body
@@ -195,6 +196,10 @@ class TemplatesWriteController(TemplatesReadController):
     )
     async def remove(self, request: Request[Any, Any, Any], slug: FromPath[str]) -> Response[Ok]:
         check_id(slug, SLUG, "slug")
+        users = await in_thread(template_users, container_of(request), console_of(request).tenant_id, slug)
+        if users:
+            raise ApiError(409, "template_in_use", f"template {slug} is used by {', '.join(users)}",
+                           usedBy=users)
         position = await in_thread(
             container_of(request).content.delete_template,
             console_of(request).tenant_id,
