@@ -162,6 +162,7 @@ def resume_after_breaker(container: Container, tenant_id: str, domain: str,
 
 def _by_domain(container: Container, tenant_id: str, domain: str, status: str,
                fn: Callable[[Broadcast], Any], meta: CommandMeta, code: str | None = None) -> list[str]:
+    container.catch_up(["broadcasts"])  # one started a moment ago must be found sending
     view: Any = container.projections["broadcasts"].view
     templates, done = ContentTemplates(container), []
     for row in view.list(tenant_id, status=status, limit=10_000):

@@ -39,6 +39,9 @@ class StoreFacts(msgspec.Struct):
 
 
 def read_store(container: Container) -> StoreFacts:
+    # a claim counts in the window of its claim time (adapters/dispatch_store.py), which is its
+    # lease's start; the AttemptStarted is recorded a moment later, maybe in the next minute
+    lease = float(container.tenancy.instance_config().dispatch.lease_seconds)
     reader = HistoryReader(history_sources(container.sources(), container.db), page_size=10_000)
     streams: dict[str, Stream] = defaultdict(Stream)
     claimed_at: dict[str, float] = {}
@@ -60,7 +63,7 @@ def read_store(container: Container) -> StoreFacts:
             if topic == "Message.Queued":
                 stream.client_id = event.client_id
             elif topic == "Message.AttemptStarted":
-                claimed_at[decoded.aggregate_id] = event.timestamp
+                claimed_at[decoded.aggregate_id] = event.lease_until - lease
             elif topic == "Message.Sent":
                 stream.sent_claims.append(claimed_at.get(decoded.aggregate_id, event.timestamp))
             if topic in REPORTED and getattr(event, "report", False):
