@@ -66,7 +66,8 @@ def suppression_reasons(container: Container, tenant_id: str, wanted: Iterable[t
 
 def refusal(container: Container, tenant_id: str, address: str, kind: str, contact: Any,
             known: dict[tuple[str, str], str] | None = None) -> str | None:
-    """Rules 4 and 5: the statusReason of a send that must not go out, else None.
+    """Rules 4 and 5: the statusReason of a send that must not go out, else None. ``contact``
+    None: a one-off to a bare address, which has consent by being asked for (only rule 4).
     ``known``: rule 4 already answered for a batch (``suppression_reasons``)."""
     if known is not None:
         reason = known.get((address, kind))
@@ -74,7 +75,7 @@ def refusal(container: Container, tenant_id: str, address: str, kind: str, conta
         reason = suppression_reason(container, tenant_id, address, kind)
     if reason is not None:
         return f"suppressed:{reason}"
-    if kind == "marketing" and (contact is None or contact.status != "subscribed"):
+    if kind == "marketing" and contact is not None and contact.status != "subscribed":
         return "not_subscribed"
     return None
 

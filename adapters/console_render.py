@@ -53,7 +53,7 @@ class ConsoleRenderer:
         if address is None:
             return ConsoleVerdict(error_code="contact_forgotten",
                                   error="the contact was forgotten: its data can no longer be opened")
-        reason = refusal(self.c, tenant_id, address, kind, contact if contact is not None else _Bare())
+        reason = refusal(self.c, tenant_id, address, kind, contact)
         if reason is not None:
             return ConsoleVerdict(suppressed=reason)
         facts = SendFacts(origin=message.origin, kind=kind, from_domain=from_domain(content.from_addr),
@@ -132,7 +132,3 @@ class ConsoleRenderer:
                 self._versions.pop(next(iter(self._versions)))
             self._versions[key] = found
         return found
-
-
-class _Bare:
-    status = "subscribed"  # a one-off to a bare address: only suppressions apply

@@ -18,7 +18,7 @@ import msgspec
 
 from adapters.console_checks import SendFacts, from_domain, hold_for, refusal, suppression_reasons
 from adapters.dispatch_loader import EventTableMessages
-from adapters.templates.outgoing import PRIORITY, feedback_id
+from adapters.templates.outgoing import PRIORITY, account_of, feedback_id
 from application.base import SYSTEM, CommandMeta
 from application.sending.console_holds import hold_messages, release_messages
 from application.sending.console_queue import ConsoleItem
@@ -29,7 +29,7 @@ from domain.sending.content import ConsoleOrigin, MessageContent, QueueFields, R
 from domain.sending.ids import message_uuid
 from domain.sending.validate import new_message_id
 from domain.suppression import normalize_address
-from domain.templates.rules import AccountNotConfigured, GateRefused, TemplateNotPublished
+from domain.templates.rules import GateRefused, TemplateNotPublished
 from domain.templates.template import Version
 
 if TYPE_CHECKING:
@@ -154,9 +154,7 @@ def _decide(call: _Call, send: ConsoleSend, send_id: str) -> tuple[SendResult, C
             raise ContactNotFound(f"contact {send.external_id} not found")
         return SendResult(send_id, "skipped", False, "contact_not_found"), None
     kind = version.sender.get("kind") or "marketing"
-    account = send.account_id or version.sender.get("account_id") or call.settings.account_for(kind)
-    if not account:
-        raise AccountNotConfigured(f"no sending account for {kind} mail")
+    account = account_of(call.settings, version, send.account_id)
     item = _item(call, send, version, contact, address, kind, account)
     if account not in call.accounts:
         if send.origin == "oneoff":
@@ -171,8 +169,7 @@ def _decide(call: _Call, send: ConsoleSend, send_id: str) -> tuple[SendResult, C
             raise
         item = msgspec.structs.replace(item, failed=("vars_invalid", exc.message))
         return SendResult(send_id, "failed", False, "vars_invalid"), item
-    reason = refusal(call.c, call.tenant_id, address, kind, contact if send.external_id else _Bare(),
-                     call.blocked)  # 4, 5
+    reason = refusal(call.c, call.tenant_id, address, kind, contact, call.blocked)  # 4, 5
     if reason is not None:
         item = msgspec.structs.replace(item, suppressed=reason)
         return SendResult(send_id, "suppressed", False, reason), item
@@ -183,12 +180,6 @@ def _decide(call: _Call, send: ConsoleSend, send_id: str) -> tuple[SendResult, C
     if holds:
         return SendResult(send_id, "held", False, holds[0]), msgspec.structs.replace(item, holds=holds)
     return SendResult(send_id, "queued", False), item
-
-
-class _Bare:
-    """A one-off to a bare address has consent by being asked for (only suppressions apply)."""
-
-    status = "subscribed"
 
 
 def _item(call: _Call, send: ConsoleSend, version: Version, contact: Any, address: str, kind: str,
@@ -236,19 +227,24 @@ def _waiting_pks(container: Container, tenant_id: str, **filters: str | None) ->
     return [UUID(pk) for pk in container.projections["sends"].view.waiting_sends(tenant_id, **filters)]
 
 
+def _loader(container: Container) -> EventTableMessages:
+    """A page of messages in one query on the sending log (not one repository read each)."""
+    return EventTableMessages(container.db, container.sending.mapper)
+
+
 def hold_sends(container: Container, tenant_id: str, hold: str, *, batch_code: str | None = None,
                from_domain: str | None = None, kind: str | None = None, meta: CommandMeta = SYSTEM) -> int:
     """Add ``hold`` to every waiting console send of the tenant matching the filters."""
     container.catch_up(["sends"])
     pks = _waiting_pks(container, tenant_id, batch_code=batch_code, from_domain=from_domain, kind=kind)
-    return hold_messages(container.sending, tenant_id, hold, pks, meta)
+    return hold_messages(container.sending, tenant_id, hold, pks, meta, _loader(container))
 
 
 def release_sends(container: Container, tenant_id: str, hold: str, meta: CommandMeta = SYSTEM) -> int:
     """Lift ``hold`` from every send that has it (an emptied set releases the send)."""
     container.catch_up(["sends"])
     pks = _waiting_pks(container, tenant_id, hold=hold)
-    return release_messages(container.sending, tenant_id, hold, pks, meta)
+    return release_messages(container.sending, tenant_id, hold, pks, meta, _loader(container))
 
 
 def cancel_sends(container: Container, tenant_id: str, *, batch_code: str | None = None,

@@ -21,6 +21,7 @@ from application.templates.render import Page
 from domain.sending.content import ConsoleOrigin, TemplateRef
 from domain.sending.validate import ValidationContext
 from domain.templates.rules import AccountNotConfigured, GateRefused
+from domain.templates.settings import SettingsDoc
 from domain.templates.template import Version
 
 if TYPE_CHECKING:
@@ -82,12 +83,13 @@ def console_origin(
 
 
 def account_for(container: Container, tenant_id: str, version: Version, explicit: str | None) -> str:
+    return account_of(container.content.settings(tenant_id), version, explicit)
+
+
+def account_of(settings: SettingsDoc, version: Version, explicit: str | None) -> str:
+    """The send's account: asked for, else the template's, else the settings' default for the kind."""
     kind = version.sender.get("kind") or "marketing"
-    account = (
-        explicit
-        or version.sender.get("account_id")
-        or container.content.settings(tenant_id).account_for(kind)
-    )
+    account = explicit or version.sender.get("account_id") or settings.account_for(kind)
     if not account:
         raise AccountNotConfigured(f"no sending account for {kind} mail")
     return str(account)

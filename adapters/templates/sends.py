@@ -125,11 +125,6 @@ def render_for(
         raise GateRefused("render_failed", 422, str(exc)) from exc
 
 
-def _blocked(container: Container, tenant_id: str, address: str, kind: str) -> str | None:
-    """The reason of an unexpired suppression of scope all or ``kind`` on the address, if any."""
-    return suppression_reason(container, tenant_id, address, kind)
-
-
 def oneoff(
     container: Container,
     tenant_id: str,
@@ -178,7 +173,7 @@ def send_test(
     if version is None:
         raise TemplateNotPublished(f"template {slug} has no published version")
     address = normalize_address(to)
-    if _blocked(container, tenant_id, address, "all") is not None:
+    if suppression_reason(container, tenant_id, address, "all") is not None:
         raise RecipientSuppressed(f"{address} is suppressed (all)")
     recipient = (
         recipient_of(container, tenant_id, external_id)[1] if external_id else Recipient(email=address)
