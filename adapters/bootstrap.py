@@ -14,6 +14,7 @@ from adapters.campaigns.flow_store import SqlFlowStore
 from adapters.clock import DatabaseClock
 from adapters.console_checks import HoldCheck
 from adapters.contact_keys import ContactKeyVault
+from adapters.contact_sealing import VaultContactSeals
 from adapters.dispatch_store import SqlDispatchStore
 from adapters.drain import Drainer
 from adapters.event_index import EventStoreIndex
@@ -91,6 +92,7 @@ class Container(WorkerStarters):
         if create_tables:
             self.vault.create()
         self.console = ConsoleApplication(env, self.vault, EventStoreIndex(self.db, "console"), self.clock)
+        self.sending.contact_seals = VaultContactSeals(self)  # console sends' outcomes (ADR 0031)
         self.content = ContentApplication(env, MrmlCompiler(), JinjaRenderer(), self.secret_box, self.clock)
         self.dmarc = DmarcApplication(env, self.secret_box, self.clock)  # DMARC reports (console.md §13)
         # signed tracking/unsubscribe links and the click targets they stand for (console.md §10)

@@ -14,6 +14,7 @@ import msgspec
 
 from api.contracts.messages import HistoryEntry, MessageDetail, MessageRecord
 from domain.sending.message import Message
+from domain.sending.message_state import shown_recipient
 from projections.sending.report_items import REPORTED
 
 SECRET_AUTH = ("token", "password")
@@ -70,10 +71,10 @@ def detail_from_aggregate(message: Message, *, held_by: str | None, purged: bool
         error_ts=_ts(message.error_ts), error=message.error, error_code=message.error_code,
         bounce=None if bounce is None else {"ts": _ts(bounce.timestamp), "type": bounce.bounce_type,
                                             "code": bounce.bounce_code, "reason": bounce.reason,
-                                            "recipient": bounce.recipient},
+                                            "recipient": shown_recipient(bounce)},
         complaint=None if complaint is None else {"ts": _ts(complaint.timestamp),
                                                   "type": complaint.complaint_type,
-                                                  "recipient": complaint.recipient},
+                                                  "recipient": shown_recipient(complaint)},
         unreported_reports=0 if tenant_deleted else unreported(message, reported),
         history=history_of(message, reported), payload=payload_of(message), purged=purged)
 

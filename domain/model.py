@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
@@ -184,6 +184,11 @@ class Aggregate:
         """Triggered and not yet collected (saved): what a save-time policy looks at. Read
         only (not a copy: it is checked on every save of every aggregate)."""
         return self._pending_events
+
+    def revise_pending(self, revise: Callable[[DomainEvent], DomainEvent]) -> None:
+        """Replace each event not yet saved by what may be stored of it (personal data sealed
+        at save time, ADR 0031). The state those events built stays as it was, in memory."""
+        self._pending_events = [revise(e) for e in self._pending_events]
 
     def collect_events(self) -> list[DomainEvent]:
         events, self._pending_events = self._pending_events, []

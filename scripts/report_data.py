@@ -13,6 +13,7 @@ import msgspec
 import polars as pl
 
 from adapters.history.reader import Decoded, payload_of
+from domain.sending.message_state import shown_recipient
 
 OUTCOMES = {
     "Message.Sent": "sent",
@@ -69,7 +70,7 @@ def collect(decoded: Iterable[Decoded]) -> Frames:
             to = event.content.to  # type: ignore[attr-defined]
             domains[event.originator_id] = domain_of(to[0]) if to else "unknown"
         elif topic in OUTCOMES:
-            recipient = getattr(event, "recipient", None)
+            recipient = shown_recipient(event) if hasattr(event, "recipient") else None
             domain = domain_of(recipient) if recipient else domains.get(event.originator_id, "unknown")
             frames.outcomes.append(
                 {

@@ -17,6 +17,7 @@ from eventsourcing.application import AggregateNotFoundError
 
 from application.base import SYSTEM, CommandMeta, LedgerApplication
 from application.ports import SecretBox
+from application.sending.personal import ContactSeals, seal_outcomes
 from domain.model import Aggregate, command_context
 from domain.sending.message import Message
 from domain.suppression import SCOPES, Reason, Scope, SuppressionEntry, suppression_uuid
@@ -31,6 +32,7 @@ class SuppressionResult(msgspec.Struct, frozen=True):
 
 class SuppressionCommands(LedgerApplication):
     secret_box: SecretBox
+    contact_seals: ContactSeals | None = None  # None: no console (unit tests of the proxy)
 
     # --- reads of the write model ---------------------------------------------------------
     def get_suppression(self, tenant_id: str, address_key: str, scope: Scope) -> SuppressionEntry | None:
@@ -83,6 +85,8 @@ class SuppressionCommands(LedgerApplication):
 
     # --- the save-time policy -------------------------------------------------------------
     def record(self, *aggregates: Aggregate) -> int:
+        # seal first: the suppression then keys by the hash the sealed event keeps
+        seal_outcomes(aggregates, self.contact_seals, self.secret_box)
         return super().record(*aggregates, *self._suppressions_for(aggregates))
 
     def _suppressions_for(self, aggregates: Iterable[Aggregate]) -> list[SuppressionEntry]:
@@ -102,7 +106,9 @@ class SuppressionCommands(LedgerApplication):
 
     def _suppress(self, found: dict[UUID, SuppressionEntry], tenant_id: str,
                   event: Message.Bounced | Message.Complained, reason: Reason, source: str) -> None:
-        key = self.address_key(tenant_id, event.recipient)
+        # a contact's send keeps the hash only (ADR 0031): so does its suppression
+        key = event.recipient_key or self.address_key(tenant_id, event.recipient)
+        email = None if event.recipient_key else event.recipient
         entry_id = suppression_uuid(tenant_id, key, "all")
         if entry_id in found:
             return
@@ -111,8 +117,8 @@ class SuppressionCommands(LedgerApplication):
             entry = self._entry(entry_id)
             actor = event.meta.actor
             if entry is None:
-                entry = SuppressionEntry.add(tenant_id, key, event.recipient, "all", reason, source=source,
+                entry = SuppressionEntry.add(tenant_id, key, email, "all", reason, source=source,
                                              added_by=actor)
-            elif not entry.renew(event.recipient, reason, source=source, added_by=actor):
+            elif not entry.renew(email, reason, source=source, added_by=actor):
                 return
         found[entry_id] = entry

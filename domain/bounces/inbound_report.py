@@ -41,8 +41,9 @@ class InboundReport(Aggregate):
         `kind` bounce, complaint or ignored; `format` how it was recognised (dsn, arf,
         other, none); `matched`: tied to message `message_pk` (`client_id`) of `tenant_id`,
         whose `Bounced`/`Complained` events were saved with this one; `recipients` the
-        addresses it names and how each bounced; `complaint_type` the ARF Feedback-Type;
-        `channel` imap or http."""
+        addresses it names and how each bounced (sealed with the contact's key when the
+        message is a console send to a contact, ADR 0031); `complaint_type` the ARF
+        Feedback-Type; `channel` imap or http."""
 
         TOPIC: ClassVar[str] = "InboundReport.Ingested"
         identity: str

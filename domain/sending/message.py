@@ -213,7 +213,10 @@ class Message(AcceptanceCommands, TrackingCommands, ConsoleCommands, DeliveryCom
         """`recipient` bounced: `bounce_type` hard (the address is bad) or soft, `bounce_code`
         the enhanced status code (e.g. `5.1.1`, null when none), `category` per spec §10.2,
         `reason` at most 500 characters, `source`: `smtp` (refused at RCPT), `dsn`, or `other`
-        (a bounce mail recognised by its subject or sender). The status does not change."""
+        (a bounce mail recognised by its subject or sender). The status does not change.
+        A console send's `recipient` is sealed with its contact's key (`enc:c1:`, empty when
+        the contact is gone), its address cut from `reason`, and `recipient_key` is the
+        address's keyed hash (what the suppression is keyed by): see ADR 0031."""
 
         TOPIC: ClassVar[str] = "Message.Bounced"
         recipient: str
@@ -223,18 +226,21 @@ class Message(AcceptanceCommands, TrackingCommands, ConsoleCommands, DeliveryCom
         reason: str
         source: state.BounceSource
         report: bool
+        recipient_key: str | None = None  # set only when `recipient` is sealed
 
         def apply(self, msg: Any) -> None:
             msg.bounce = self
 
     class Complained(MessageEvent, frozen=True, kw_only=True):
         """`recipient` reported the message (an ARF report); `complaint_type` is its
-        Feedback-Type (abuse, fraud, virus, other). The status does not change."""
+        Feedback-Type (abuse, fraud, virus, other). The status does not change. A console
+        send's `recipient` is sealed and `recipient_key` set, as in `Bounced`."""
 
         TOPIC: ClassVar[str] = "Message.Complained"
         recipient: str
         complaint_type: str
         report: bool
+        recipient_key: str | None = None  # set only when `recipient` is sealed
 
         def apply(self, msg: Any) -> None:
             msg.complaint = self

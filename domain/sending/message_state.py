@@ -141,3 +141,9 @@ def changed_parts(msg: Any, fields: QueueFields, content: MessageContent, messag
     if message_id != msg.message_id:
         changed.append("message_id")
     return changed
+
+
+def shown_recipient(event: Any) -> str | None:
+    """A bounce's or complaint's recipient as views show it: None when sealed (a console
+    send to a contact, ADR 0031), so no view holds the ciphertext or the address."""
+    return None if getattr(event, "recipient_key", None) else event.recipient

@@ -15,6 +15,7 @@ import msgspec
 
 from domain.sending.content import MessageContent, QueueFields
 from domain.sending.message import Message
+from domain.sending.message_state import shown_recipient
 
 Row = dict[str, Any]
 _json = msgspec.json.Encoder()
@@ -112,12 +113,12 @@ def cancelled(row: Row, e: Message.Cancelled) -> None:
 
 def bounced(row: Row, e: Message.Bounced) -> None:
     row["bounce"] = _text({"ts": e.timestamp, "type": e.bounce_type, "code": e.bounce_code,
-                           "reason": e.reason, "recipient": e.recipient})
+                           "reason": e.reason, "recipient": shown_recipient(e)})
     _touch(row, e.timestamp)
 
 
 def complained(row: Row, e: Message.Complained) -> None:
-    row["complaint"] = _text({"ts": e.timestamp, "type": e.complaint_type, "recipient": e.recipient})
+    row["complaint"] = _text({"ts": e.timestamp, "type": e.complaint_type, "recipient": shown_recipient(e)})
     _touch(row, e.timestamp)
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from domain.sending.addresses import AddressError, parse_mailbox
 from domain.sending.message import Message
+from domain.sending.message_state import shown_recipient
 
 Info = dict[str, Any]  # pk, tenant_id, client_id, recipient, batch_code, message_id
 INFO_TOPICS = frozenset({Message.Queued.TOPIC, Message.Updated.TOPIC, Message.Rejected.TOPIC})
@@ -62,10 +63,10 @@ def item(topic: str, event: Any, info: Info) -> dict[str, Any]:
         body |= {"deferred_ts": ts, "deferred_until": event.until, "reason": event.reason,
                  "retry_count": event.retry_count, "error": event.error}
     elif topic == Message.Bounced.TOPIC:
-        body |= {"recipient_email": event.recipient, "bounce_ts": ts, "bounce_type": event.bounce_type,
+        body |= {"recipient_email": shown_recipient(event), "bounce_ts": ts, "bounce_type": event.bounce_type,
                  "bounce_code": event.bounce_code, "bounce_reason": event.reason,
                  "bounce_category": event.category}
     else:
-        body |= {"recipient_email": event.recipient, "complaint_ts": ts,
+        body |= {"recipient_email": shown_recipient(event), "complaint_ts": ts,
                  "complaint_type": event.complaint_type}
     return body
