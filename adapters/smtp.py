@@ -21,6 +21,8 @@ from application.sending.ports import SmtpEnvelope, SmtpResult, SmtpSendError, S
 from domain.sending.failure import AttemptFailure
 
 _ENHANCED = re.compile(r"^([245]\.\d{1,3}\.\d{1,3})\b")
+_INJECTION = re.compile(r'[\s<>"]')  # aiosmtplib.email's ADDRESS_INJECTION_REGEX
+_QUOTED_LOCAL = re.compile(r'^"(?:[^"\\\r\n]|\\.)*"')
 _NETWORK_ERRORS = (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPConnectError,
                    aiosmtplib.SMTPTimeoutError, OSError, TimeoutError, EOFError)
 
@@ -164,20 +166,35 @@ async def _authenticate(smtp: aiosmtplib.SMTP, user: str, password: str) -> None
 
 async def _transact(smtp: aiosmtplib.SMTP, envelope: SmtpEnvelope) -> SmtpResult:
     options, encoding = _mail_options(smtp, envelope)
-    await smtp.mail(envelope.mail_from, options=options, encoding=encoding)
+    # MAIL and RCPT as aiosmtplib sends them, without its ``email.utils.parseaddr`` of every
+    # address (a tenth of the dispatcher's event-loop time): ours are parsed addr-specs
+    # already; the injection check stays.
+    reply = await smtp.execute_command(b"MAIL", b"FROM:" + _quoted(envelope.mail_from, encoding),
+                                       *(o.encode("ascii") for o in options))
+    if reply.code != 250:
+        raise aiosmtplib.SMTPSenderRefused(reply.code, reply.message, envelope.mail_from)
     accepted: list[str] = []
     refused: dict[str, tuple[int, str]] = {}
     for address in envelope.rcpt_to:
-        try:
-            await smtp.rcpt(address, encoding=encoding)
+        reply = await smtp.execute_command(b"RCPT", b"TO:" + _quoted(address, encoding))
+        if reply.code in (250, 251):
             accepted.append(address)
-        except aiosmtplib.SMTPRecipientRefused as exc:
-            refused[address] = (exc.code, _one_line(exc.message))
+        else:
+            refused[address] = (reply.code, _one_line(reply.message))
     if not accepted:
         code, text = refused[envelope.rcpt_to[0]]
         raise SmtpSendError(reply_failure(code, text), refused=refused)
     reply = await smtp.data(envelope.data)
     return SmtpResult(accepted=accepted, refused=refused, reply=f"{reply.code} {_one_line(reply.message)}")
+
+
+def _quoted(address: str, encoding: str) -> bytes:
+    """``<address>`` for a command line; refuses what would end the address or the line
+    (whitespace, CR/LF, brackets, quotes outside a quoted local part), as aiosmtplib does."""
+    if _INJECTION.search(_QUOTED_LOCAL.sub("", address, count=1)):
+        raise SmtpSendError(AttemptFailure(
+            kind="other", text=f"address {address!r} contains characters not permitted in an SMTP mailbox"))
+    return b"<" + address.encode(encoding) + b">"
 
 
 def _mail_options(smtp: aiosmtplib.SMTP, envelope: SmtpEnvelope) -> tuple[list[str], str]:

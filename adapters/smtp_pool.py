@@ -72,7 +72,10 @@ class SmtpPool:
         key = pool_key(target)
         pool = self._pools.setdefault(key, _KeyPool(asyncio.Semaphore(self._size)))
         try:
-            async with asyncio.timeout(self._wait):
+            if pool.slots.locked():  # a free slot is taken at once: no timer for that
+                async with asyncio.timeout(self._wait):
+                    await pool.slots.acquire()
+            else:
                 await pool.slots.acquire()
         except TimeoutError:
             text = f"no SMTP connection to {target.host}:{target.port} free within {self._wait:g} s"

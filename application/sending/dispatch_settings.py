@@ -22,6 +22,7 @@ from domain.tenancy.settings import AccountSettings
 from domain.tenancy.tenant import Tenant
 
 CONFIG_SECONDS = 2.0
+UNKNOWN = object()  # ``cached_*``: not read yet this cycle
 _DEFAULT_ACCOUNT = AccountSettings(host="", port=25)
 
 
@@ -73,6 +74,12 @@ class CycleSettings:
         with self._lock:
             self._tenants[tenant_id] = found
         return found
+
+    def cached_account(self, tenant_id: str, account_id: str) -> Account | object | None:
+        """As ``account`` if this cycle read it already, else ``UNKNOWN`` (never blocks: the
+        event loop asks this first and goes to a thread only for a first read)."""
+        with self._lock:
+            return self._accounts.get((tenant_id, account_id), UNKNOWN)
 
     def account(self, tenant_id: str, account_id: str) -> Account | None:
         """None when the account does not exist or was deleted."""

@@ -4,7 +4,9 @@ In one run: aiosmtplib straight to a loopback sink over the pool's number of per
 connections (the ceiling); ``queue_messages`` in 1000-message calls (ingest msg/s); and a
 container with projections and one dispatcher delivering N freshly queued messages to the
 sink until the ``messages`` view shows them all sent (delivered msg/s, accepted-to-sent
-latency), with delivery as a share of the ceiling. Every run uses throwaway stores.
+latency), with delivery as a share of the ceiling; by default once with the dispatcher in
+the benchmark's process and once as a worker process of its own (``--layout``). Every run
+uses throwaway stores.
 
     .venv/bin/python -m scripts.bench.dispatch [--backend both] [--messages 5000] [--markdown]
 """
@@ -33,6 +35,7 @@ from scripts.bench.phases import percentile
 from scripts.bench.report import text_table
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "benchmarks.md"
+LAYOUTS = {"together": (False,), "process": (True,), "both": (False, True)}  # dispatcher process?
 
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -53,9 +56,13 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--prequeue", action="store_true",
                    help="end to end: queue and project all messages first, then start the "
                         "dispatcher and the clock (no ingest running beside the dispatcher)")
-    p.add_argument("--dispatch-process", action="store_true",
-                   help="end to end: the dispatcher runs as `ledgermail worker --role dispatch` in a "
-                        "process of its own (projections stay in the benchmark's process)")
+    p.add_argument("--layout", choices=["together", "process", "both"], default="both",
+                   help="end to end: `together`, the dispatcher in the benchmark's process beside "
+                        "the projections; `process`, the dispatcher as `ledgermail worker --role "
+                        "dispatch` in a process of its own (projections stay in the benchmark's "
+                        "process); `both` (default): one run of each")
+    p.add_argument("--dispatch-process", action="store_const", dest="layout", const="process",
+                   help="the same as --layout process")
     p.add_argument("--timeout", type=float, default=600.0, help="end-to-end timeout, seconds")
     args = stores.parse_common(p, argv)
     if args.quick:
@@ -93,19 +100,19 @@ def run_ingest(backend: str, args: argparse.Namespace, sink: FastSink,
 
 
 def run_end_to_end(backend: str, args: argparse.Namespace, sink: FastSink,
-                   store: AbstractContextManager[Settings]) -> Row:
+                   store: AbstractContextManager[Settings], process: bool) -> Row:
     with store as settings, closing(Container(settings, create_tables=True)) as c:
         phases.configure(c, sink, args.connections, args.sends, args.lease_seconds)
         with bar(args, f"{backend} end to end", args.messages) as progress:
             got = phases.end_to_end(c, sink, args.messages, progress, args.timeout, args.prequeue,
-                                    args.dispatch_process)
+                                    process)
     lat = got.latencies
     notes = (f"queued in {got.queue_seconds:.2f} s, all at sink {got.sink_seconds:.2f} s, "
              f"all sent in view {got.total_seconds:.2f} s; accepted->sent p50 "
              f"{percentile(lat, 50) * 1000:,.0f} ms, p99 {percentile(lat, 99) * 1000:,.0f} ms")
     if got.problems:
         notes += "; logged: " + ", ".join(f"{n} x {what!r}" for what, n in got.problems.items())
-    where = "1 dispatcher process (worker --role dispatch)" if args.dispatch_process else "1 dispatcher"
+    where = "1 dispatcher process (worker --role dispatch)" if process else "1 dispatcher in process"
     case = f"{where}, {args.sends} sends, pool {args.connections}"
     case += ", prequeued" if args.prequeue else ", queued while running"
     return Row(backend, "end to end", case, got.messages, got.rate, got.rate, 1, notes)
@@ -116,7 +123,7 @@ def comparisons(rows: Sequence[Row]) -> list[str]:
     out = []
     for r in rows:
         if r.kind == "end to end" and ceiling is not None:
-            out.append(f"{r.backend}: delivered {r.median:,.0f} msg/s = "
+            out.append(f"{r.backend}, {r.case.split(',')[0]}: delivered {r.median:,.0f} msg/s = "
                        f"{100 * r.median / ceiling.median:.1f} % of the raw ceiling "
                        f"({ceiling.median:,.0f} msg/s, median)")
     return out
@@ -144,7 +151,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         rows = [run_ceiling(args, sink)]
         for backend, store in stores.backends(args):
             rows.append(run_ingest(backend, args, sink, store()))
-            rows.append(run_end_to_end(backend, args, sink, store()))
+            for process in LAYOUTS[args.layout]:
+                rows.append(run_end_to_end(backend, args, sink, store(), process))
     print(text_table(report.COLUMNS, [r.cells() for r in rows]))
     print()
     verdicts = report.verdicts(rows)

@@ -47,14 +47,17 @@ def verdicts(rows: Sequence[Row]) -> list[list[str]]:
                     f"{ingest.median:,.0f} msg/s"])
     ceiling = _find(rows, "-", "raw ceiling")
     for backend in ("sqlite", "postgres"):
-        label = f"end-to-end delivery on {backend} >= {DELIVERY_BAR:.0f} % of the raw ceiling"
-        e2e = _find(rows, backend, "end to end")
-        if e2e is None or ceiling is None:
+        runs = [r for r in rows if (r.backend, r.kind) == (backend, "end to end")]
+        if not runs or ceiling is None:
+            label = f"end-to-end delivery on {backend} >= {DELIVERY_BAR:.0f} % of the raw ceiling"
             out.append([label, "not measured", "-"])
             continue
-        share = 100 * e2e.median / ceiling.median
-        out.append([label, "PASS" if share >= DELIVERY_BAR else "FAIL",
-                    f"{share:.1f} % ({e2e.median:,.0f} of {ceiling.median:,.0f} msg/s)"])
+        for e2e in runs:  # one per layout: the dispatcher in process, or a process of its own
+            label = (f"end-to-end delivery on {backend} ({e2e.case.split(',')[0]}) >= "
+                     f"{DELIVERY_BAR:.0f} % of the raw ceiling")
+            share = 100 * e2e.median / ceiling.median
+            out.append([label, "PASS" if share >= DELIVERY_BAR else "FAIL",
+                        f"{share:.1f} % ({e2e.median:,.0f} of {ceiling.median:,.0f} msg/s)"])
     return out
 
 
@@ -68,10 +71,15 @@ METHOD = [
     "`api/enqueue.py` builds it (instance config, tenant, accounts view), 1000 messages "
     "per call (one save); no projections or dispatcher running; fresh store.",
     "end to end: a fresh store and `Container(create_tables=True)`, all projections and one "
-    "dispatcher (`Container.start_dispatcher`) running, account `batch_size` 1000 and "
+    "dispatcher running, account `batch_size` 1000 and "
     "`max_concurrency` 100; the clock starts at the first `queue_messages` call (1000 per "
     "call) and stops when the sink has all messages and the `messages` view shows every one "
     "`sent` (so each `Message.Sent` is persisted and projected). One round per backend.",
+    "layouts: *in process*, the dispatcher (`Container.start_dispatcher`) runs in the "
+    "benchmark's process beside the projection group and the queueing calls (one GIL); "
+    "*dispatcher process*, it runs as `ledgermail worker --role dispatch` (the deployment of "
+    "docs/scaling.md) and the projections stay in the benchmark's process. Either way the "
+    "sink, the dispatcher, the projections (and PostgreSQL) share the machine's cores.",
     "latency: `sent_ts - accepted_ts` of the `messages` rows of the end-to-end run; it "
     "includes the time a message waits in the queue behind the ones queued before it.",
 ]

@@ -27,10 +27,11 @@ def test_quick_sqlite_run_prints_ceiling_ingest_delivery_and_bars(tmp_path: Path
     out = done.stdout
     assert re.search(r"^-\s+raw ceiling\s.*[\d,]+ msg/s", out, re.M), out
     assert re.search(r"^sqlite\s+ingest\s+queue_messages, 1000/call\s+300\s.*[\d,]+ msg/s", out, re.M), out
-    assert re.search(r"^sqlite\s+end to end\s.*p50 [\d,]+ ms, p99 [\d,]+ ms", out, re.M), out
-    assert re.search(r"end-to-end delivery on sqlite >= 60 % of the raw ceiling\s+(PASS|FAIL)",
-                     out), out
-    assert "sqlite: delivered " in out
+    for layout in ("1 dispatcher in process", r"1 dispatcher process \(worker --role dispatch\)"):
+        assert re.search(rf"^sqlite\s+end to end\s+{layout},.*p50 [\d,]+ ms, p99 [\d,]+ ms", out, re.M), out
+        assert re.search(rf"end-to-end delivery on sqlite \({layout}\) >= 60 % of the raw ceiling\s+"
+                         r"(PASS|FAIL)", out), out
+        assert re.search(rf"sqlite, {layout}: delivered ", out), out
     section = out_md.read_text()
     assert "<!-- bench:dispatch:start -->" in section and "<!-- bench:dispatch:end -->" in section
     assert "| sqlite | end to end |" in section

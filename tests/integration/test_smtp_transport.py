@@ -214,6 +214,37 @@ def test_all_recipients_refused_raises_the_first_refusal(smtp_sink):
     assert sink.connections == 1 and "RSET" in sink.sessions[0].commands
 
 
+def test_refused_sender_is_a_reply_failure_and_the_session_survives(smtp_sink):
+    sink = smtp_sink()
+    sink.reply("MAIL", "553 5.1.8 sender domain rejected")
+
+    async def scenario(t: AioSmtpTransport):
+        error = await failure_of(t, target(sink))
+        await t.send(target(sink), envelope(), timeout=SLOW)
+        return error
+
+    failure = run(scenario).failure
+    assert (failure.kind, failure.code, failure.enhanced) == ("smtp_reply", 553, "5.1.8")
+    assert len(sink.wait_for_messages(1)) == 1 and sink.connections == 1
+
+
+def test_an_address_that_would_break_the_command_line_never_reaches_the_server(smtp_sink):
+    sink = smtp_sink()
+    bad = SmtpEnvelope(mail_from="a@acme.test", rcpt_to=["u@dest.test> NOTIFY=NEVER\r\nRSET"],
+                       data=envelope().data)
+
+    async def scenario(t: AioSmtpTransport):
+        with pytest.raises(SmtpSendError) as caught:
+            await t.send(target(sink), bad, timeout=SLOW)
+        await t.send(target(sink), envelope(), timeout=SLOW)
+        return caught.value
+
+    failure = run(scenario).failure
+    assert failure.kind == "other" and "not permitted in an SMTP mailbox" in failure.text
+    assert [m.rcpt_to for m in sink.wait_for_messages(1)] == [[GOOD]]
+    assert not any("NOTIFY" in c for c in sink.sessions[0].commands)
+
+
 def test_temporary_reply_at_data_is_reported_with_its_code(smtp_sink):
     sink = smtp_sink()
     sink.reply("DATA", "451 4.3.0 try again later")
