@@ -7,8 +7,10 @@ up to the live view's own positions and compares every row without swapping.
 
 from __future__ import annotations
 
+import multiprocessing
 import time
 from collections.abc import Callable
+from multiprocessing.connection import Connection
 from typing import Any
 
 import msgspec
@@ -19,6 +21,7 @@ from adapters.history.reader import rare_collections
 from adapters.registry import PROJECTIONS
 from adapters.runner import ProjectionRunner
 from adapters.runner_group import ProjectionGroup
+from adapters.settings import Settings
 from adapters.wake import WakeHub
 from projections.base import View
 
@@ -37,6 +40,7 @@ class RebuildReport(msgspec.Struct):
 def _scratch(container: Container, name: str, prefix: str):  # type: ignore[no-untyped-def]
     projection = container.projections[name]
     scratch = type(projection.view)(container.db, prefix=prefix)
+    scratch.secondary_indexes = False  # the swap builds them (``View.replace_with``); verify drops it
     scratch.drop()
     scratch.create()
     return scratch
@@ -63,9 +67,14 @@ def rebuild_view(container: Container, name: str, *, progress: Progress | None =
     with rare_collections():
         events = runner.catch_up(stop_at=stop_at, progress=tick)
     live.replace_with(scratch)
+    return RebuildReport(name, _count(container, live), events, round(time.perf_counter() - started, 3))
+
+
+def _count(container: Container, view: View) -> int:
+    """Rows of every table of ``view``: counted by the database (``View.rows`` would fetch and
+    sort them all, a quarter of a rebuild's time)."""
     with container.db.transaction(write=False) as tx:
-        rows = sum(len(v) for v in live.rows(tx).values())
-    return RebuildReport(name, rows, events, round(time.perf_counter() - started, 3))
+        return sum(int(tx.execute(f"SELECT COUNT(*) FROM {view.t(table)}")[0][0]) for table in view.TABLES)
 
 
 def verify_view(container: Container, name: str, *, progress: Progress | None = None) -> RebuildReport:
@@ -112,32 +121,107 @@ def _replay_together(container: Container, scratches: dict[str, View], stops: di
     return events
 
 
-def rebuild_all(container: Container, names: list[str], *,
-                progress: Progress | None = None) -> list[RebuildReport]:
-    """Rebuild ``names`` in one replay, then swap each scratch copy in."""
+# Seconds each view's replay took alone over the history benchmark's 1,000,000 events
+# (docs/benchmarks.md): what splitting the views between processes balances. Others: ~0.
+COSTS = {"sends": 27.0, "health": 23.0, "messages": 21.0, "reports": 17.0, "send_metrics": 16.0,
+         "hygiene": 6.7, "audit": 4.5, "event_stats": 4.0, "suppressions": 2.6}
+
+
+def split(names: list[str], parts: int) -> list[list[str]]:
+    """``names`` in ``parts`` groups of about equal cost (largest first, into the lightest)."""
+    groups: list[list[str]] = [[] for _ in range(max(1, parts))]
+    loads = [0.0] * len(groups)
+    for name in sorted(names, key=lambda n: -COSTS.get(n, 0.1)):
+        i = loads.index(min(loads))
+        groups[i].append(name)
+        loads[i] += COSTS.get(name, 0.1)
+    return [g for g in groups if g]
+
+
+def _processes(container: Container, processes: int | None) -> int:
+    """Two on PostgreSQL (the folds are Python under one GIL; a second process uses the second
+    core); one on SQLite, whose single writer would only make the two wait for each other."""
+    if processes is not None:
+        return processes
+    return 2 if container.db.dialect == "postgresql" else 1
+
+
+def _replay_child(settings: Settings, names: list[str], prefix: str, stops: dict[str, dict[str, int]],
+                  out: Connection) -> None:
+    """A forked process replaying ``names`` into the scratch copies the parent created."""
+    container = Container(settings)
+    try:
+        scratches = {n: type(container.projections[n].view)(container.db, prefix=prefix) for n in names}
+        out.send(_replay_together(container, scratches, stops, None))
+    finally:
+        container.close()
+
+
+def _replay(container: Container, scratches: dict[str, View], stops: dict[str, dict[str, int]],
+            progress: Progress | None, prefix: str, processes: int) -> int:
+    """The scratch copies replayed by ``processes`` processes, each a group (``split``): the
+    others forked, one here. Each process reads and decodes the logs for its own views."""
+    parts = split(list(scratches), processes) if "fork" in multiprocessing.get_all_start_methods() else []
+    if len(parts) < 2:
+        return _replay_together(container, scratches, stops, progress)
+    # forked: event classes registered at run time (tests, plugins) decode there too; the child
+    # builds a container of its own and never touches this one's pools
+    context = multiprocessing.get_context("fork")
+    children = []
+    for part in parts[1:]:
+        receive, send = context.Pipe(duplex=False)
+        child = context.Process(target=_replay_child, name="rebuild-replay", daemon=True,
+                                args=(container.settings, part, prefix, {n: stops[n] for n in part}, send))
+        child.start()
+        send.close()
+        children.append((child, receive, part))
+    try:
+        here = parts[0]
+        events = _replay_together(container, {n: scratches[n] for n in here}, {n: stops[n] for n in here},
+                                  progress)
+        for child, receive, part in children:
+            got = receive.recv() if receive.poll(None) else None
+            child.join()
+            if child.exitcode != 0 or got is None:
+                raise RuntimeError(f"the replay of {', '.join(part)} failed (exit code {child.exitcode})")
+            events = max(events, got)
+    except EOFError as exc:
+        raise RuntimeError("a replay process ended without a result") from exc
+    finally:
+        for child, receive, _ in children:
+            if child.is_alive():
+                child.terminate()
+            child.join()
+            receive.close()
+    return events
+
+
+def rebuild_all(container: Container, names: list[str], *, progress: Progress | None = None,
+                processes: int | None = None) -> list[RebuildReport]:
+    """Rebuild ``names`` in one replay (split between ``processes``), then swap each scratch
+    copy in, one view at a time (each swap atomic, as ``rebuild_view``'s)."""
     started = time.perf_counter()
     scratches = {n: _scratch(container, n, "rebuild_") for n in names}
     ends = {app: source.max_position() for app, source in container.sources().items()}
     stops = {n: {app: ends[app] for app in container.projections[n].FOLLOWS if app in ends} for n in names}
-    events = _replay_together(container, scratches, stops, progress)
+    events = _replay(container, scratches, stops, progress, "rebuild_", _processes(container, processes))
     reports = []
     for name, scratch in scratches.items():
         live = container.projections[name].view
         live.replace_with(scratch)
-        with container.db.transaction(write=False) as tx:
-            rows = sum(len(v) for v in live.rows(tx).values())
-        reports.append(RebuildReport(name, rows, events, round(time.perf_counter() - started, 3)))
+        reports.append(RebuildReport(name, _count(container, live), events,
+                                     round(time.perf_counter() - started, 3)))
     return reports
 
 
-def verify_all(container: Container, names: list[str], *,
-               progress: Progress | None = None) -> list[RebuildReport]:
+def verify_all(container: Container, names: list[str], *, progress: Progress | None = None,
+               processes: int | None = None) -> list[RebuildReport]:
     """Replay ``names`` together up to each live view's positions, then compare rows. A view
     that moved on meanwhile (a live runner) is verified again on its own."""
     started = time.perf_counter()
     stops = {n: container.projections[n].view.positions() for n in names}
     scratches = {n: _scratch(container, n, "verify_") for n in names}
-    events = _replay_together(container, scratches, stops, progress)
+    events = _replay(container, scratches, stops, progress, "verify_", _processes(container, processes))
     reports = []
     for name, scratch in scratches.items():
         live = container.projections[name].view

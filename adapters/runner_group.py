@@ -14,13 +14,14 @@ stalls only itself.
 
 from __future__ import annotations
 
+import bisect
 import logging
 import threading
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from adapters.runner import ProjectionRunner, Source
+from adapters.runner import ProjectionRunner, Source, recorded
 from adapters.wake import WakeHub
 from projections.base import TRACKING_TABLE, Recorded
 from projections.sql import SqlDatabase, SqlTx
@@ -96,8 +97,9 @@ class ProjectionGroup:
         except _MemberFailed as failed:
             self._quarantine(failed.runner, failed.__cause__)
             return 1  # something to retry at once, without the failed member
+        ids = [n.id for n in notifications]
         for runner in committed:
-            runner.processed += sum(1 for n in notifications if seen[runner.name] < n.id <= upto[runner.name])
+            runner.processed += _between(ids, seen[runner.name], upto[runner.name])
             if runner.on_commit is not None:
                 runner.on_commit(runner.name, {app: upto[runner.name]})
         return len(notifications)
@@ -106,12 +108,15 @@ class ProjectionGroup:
     def _decode(app: str, source: Source, notifications: Sequence[Any],
                 members: list[ProjectionRunner]) -> list[tuple[str, Recorded]]:
         """(stored topic, event) of each notification some member wants, decoded once."""
-        return [(n.topic, Recorded(app, n.id, source.mapper.to_domain_event(n))) for n in notifications
-                if any(r.projection.wants(n.topic) for r in members)]
+        wanted = {t for t in {n.topic for n in notifications} if any(r.projection.wants(t) for r in members)}
+        return [(n.topic, recorded(app, n, source.mapper.to_domain_event(n))) for n in notifications
+                if n.topic in wanted]
 
     def _commit(self, app: str, members: list[ProjectionRunner], seen: dict[str, int],
                 page: list[tuple[str, Recorded]], upto: dict[str, int]) -> list[ProjectionRunner]:
         committed = []
+        topics = {topic for topic, _ in page}
+        first, last = (page[0][1].position, page[-1][1].position) if page else (0, 0)
         with self.db.transaction() as tx:
             locked = self._positions(members, tx, lock=True)
             for runner in members:
@@ -119,8 +124,8 @@ class ProjectionGroup:
                 if locked.get(runner.name, {}).get(app, 0) != start:
                     continue  # moved since the unlocked read (a rebuild swap): next round
                 end = upto[runner.name]
-                wants = runner.projection.wants
-                mine = [r for topic, r in page if start < r.position <= end and wants(topic)]
+                mine = _mine(page, {t for t in topics if runner.projection.wants(t)}, topics,
+                             start, end, first, last)
                 try:
                     if mine:
                         runner.projection.process(tx, mine)
@@ -183,6 +188,23 @@ class ProjectionGroup:
                                   daemon=True)
         thread.start()
         return thread
+
+
+def _mine(page: list[tuple[str, Recorded]], wanted: set[str], topics: set[str], start: int, end: int,
+          first: int, last: int) -> list[Recorded]:
+    """The records of ``page`` a member takes: its topics, inside (start, end]. Asked per member
+    per page, so the common cases (the whole page, by topic alone) skip the per-record tests."""
+    inside = start < first and last <= end
+    if inside and wanted == topics:
+        return [r for _, r in page]
+    if inside:
+        return [r for topic, r in page if topic in wanted]
+    return [r for topic, r in page if topic in wanted and start < r.position <= end]
+
+
+def _between(ids: list[int], after: int, upto: int) -> int:
+    """How many of the sorted ``ids`` are in (after, upto]."""
+    return bisect.bisect_right(ids, upto) - bisect.bisect_right(ids, after)
 
 
 def _before(position: int, end: int | None) -> bool:

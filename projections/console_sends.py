@@ -142,7 +142,7 @@ class SendsProjection(Projection[SendsView]):
     def process(self, tx: SqlTx, page: Sequence[Recorded]) -> None:
         # fold the page in memory: one upsert per send however many events it had
         pks = list(
-            dict.fromkeys(str(r.event.originator_id) for r in page if type(r.event).TOPIC != OUTCOME_TOPIC)
+            dict.fromkeys(r.pk for r in page if type(r.event).TOPIC != OUTCOME_TOPIC)
         )
         rows = self.view.load(tx, pks)
         before = shares(rows)  # the roll-up shares, before the fold changes rows in place
@@ -167,7 +167,7 @@ class SendsProjection(Projection[SendsView]):
                     ]
                 )
                 continue
-            pk = str(event.originator_id)
+            pk = rec.pk
             if topic == "Message.Queued":
                 rows[pk] = touched[pk] = queued(rows.get(pk), event)
                 continue

@@ -129,11 +129,7 @@ class HealthView(View):
         )
         if not facts:
             return
-        tx.executemany(
-            f"INSERT INTO {self.t('health_facts')} ({', '.join(FACTS)}) VALUES "
-            f"({', '.join('?' * len(FACTS))}) ON CONFLICT (pk, fact, seq) DO NOTHING",
-            facts,
-        )
+        bulk.insert_new(tx, d, self.t("health_facts"), FACTS, "pk, fact, seq", facts)
         spans: dict[tuple[str, str], list[float]] = {}
         for f in facts:
             span = spans.setdefault((f[0], f[1]), [f[6], f[6]])
@@ -158,13 +154,9 @@ class HealthProjection(Projection[HealthView]):
     TOPICS = frozenset({*MESSAGE_TOPICS, OUTCOME_TOPIC})
 
     def process(self, tx: SqlTx, page: Sequence[Recorded]) -> None:
-        pks = list(
-            dict.fromkeys(
-                str(r.event.originator_id)
-                for r in page
-                if type(r.event).TOPIC.partition("#")[0] in MESSAGE_TOPICS
-            )
-        )
+        pks = list(dict.fromkeys(
+            r.pk for r in page if type(r.event).TOPIC.partition("#")[0] in MESSAGE_TOPICS
+        ))
         rows = self.view.load(tx, pks)
         touched: dict[str, dict[str, Any]] = {}
         facts: list[list[Any]] = []
@@ -174,11 +166,11 @@ class HealthProjection(Projection[HealthView]):
                 facts += outcome_facts(event, rec.position)
                 continue
             if topic == "Message.Queued":
-                row = queued_row(event)
+                row = queued_row(event, rec.pk)
                 if row is not None:
                     rows[row["pk"]] = touched[row["pk"]] = row
                 continue
-            row = rows.get(str(event.originator_id))
+            row = rows.get(rec.pk)
             if row is None:  # a test send, or a rejection never queued: counts nowhere
                 continue
             facts += message_facts(row, topic, event, rec.position)

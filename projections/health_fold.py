@@ -77,10 +77,10 @@ def message_facts(row: dict[str, Any], topic: str, e: Any, pos: int) -> list[lis
     return []
 
 
-def queued_row(e: Any) -> dict[str, Any] | None:
+def queued_row(e: Any, pk: str) -> dict[str, Any] | None:
     if (getattr(e, "origin", None) or "api") in UNCOUNTED_ORIGINS:
         return None
-    return {"pk": str(e.originator_id), "tenant_id": e.tenant_id, "bucket": bucket_of(e), "sent_pos": None}
+    return {"pk": pk, "tenant_id": e.tenant_id, "bucket": bucket_of(e), "sent_pos": None}
 
 
 def outcome_facts(e: Any, pos: int) -> list[list[Any]]:

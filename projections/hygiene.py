@@ -131,12 +131,12 @@ class HygieneProjection(Projection[HygieneView]):
 
     def process(self, tx: SqlTx, page: Sequence[Recorded]) -> None:
         runs = [r.event for r in page if isinstance(r.event, (SunsetRun.Started, SunsetRun.Reverted))]
-        pks = list(dict.fromkeys(str(r.event.originator_id) for r in page))
+        pks = list(dict.fromkeys(r.pk for r in page))
         rows = self.view.load(tx, pks)
         touched: dict[str, dict[str, Any]] = {}
         for rec in page:
             event, topic = rec.event, type(rec.event).TOPIC.partition("#")[0]
-            pk = str(event.originator_id)
+            pk = rec.pk
             if topic in (RUN_STARTED, RUN_REVERTED):
                 continue
             if topic == "Message.Queued":

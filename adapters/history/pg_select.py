@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
+import psycopg
 from eventsourcing.persistence import ApplicationRecorder, Mapper
 
 from adapters.runner import Source
@@ -44,12 +45,18 @@ class PostgresSource(Source):
         )
 
     def select(self, after: int, limit: int, stop: int | None) -> Sequence[Any]:
+        with self.db.pool.connection() as conn:
+            rows = self.select_on(conn, after, limit, stop)
+        return [_PgNotification(r) for r in rows]
+
+    def select_on(self, conn: psycopg.Connection[Any], after: int, limit: int,
+                  stop: int | None) -> list[tuple[Any, ...]]:
+        """The rows themselves, on a given connection (an export worker's own)."""
         # binary results: the state arrives as bytes, not as hex text to be decoded
         bound = stop if stop is not None else 2**63 - 1
-        with self.db.pool.connection() as conn, conn.cursor(binary=True) as cur:
+        with conn.cursor(binary=True) as cur:
             cur.execute(self._sql, (after, bound, limit))
-            rows = cur.fetchall()
-        return [_PgNotification(r) for r in rows]
+            return cur.fetchall()
 
 
 def history_sources(sources: dict[str, Source], db: SqlDatabase) -> dict[str, Source]:

@@ -15,7 +15,7 @@ from uuid import UUID
 
 import msgspec
 
-from adapters.runner import Source
+from adapters.runner import Source, aggregate_text
 from domain.model import DomainEvent
 
 COMMON = frozenset({"originator_id", "originator_version", "timestamp", "meta"})
@@ -50,16 +50,7 @@ class Decoded(msgspec.Struct, frozen=True):
     aggregate_id: str  # the canonical UUID text, as an export writes it
 
 
-def id_text(n: Any, event: DomainEvent) -> str:
-    """The aggregate id as text without ``UUID.__str__`` (a tenth of an export's time): the
-    PostgreSQL reader has it as text already, SQLite stores 32 hex digits."""
-    raw = getattr(n, "_originator_id", None)
-    if isinstance(raw, str):
-        if len(raw) == 36:
-            return raw
-        if len(raw) == 32:
-            return f"{raw[:8]}-{raw[8:12]}-{raw[12:16]}-{raw[16:20]}-{raw[20:]}"
-    return str(event.originator_id)
+id_text = aggregate_text  # the aggregate id as text without ``UUID.__str__``
 
 
 class Page(msgspec.Struct, frozen=True):

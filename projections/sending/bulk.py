@@ -12,6 +12,7 @@ statement); callers fold per key first.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -39,9 +40,34 @@ def upsert(tx: SqlTx, dialect: str, table: str, columns: Mapping[str, Kind], key
         tx.executemany(head + f"VALUES ({', '.join('?' * len(names))})" + tail, rows)
         return
     record = ", ".join(f"{name} {_PG_TYPE[kind]}" for name, kind in columns.items())
-    document = _json.encode([dict(zip(names, row, strict=True)) for row in rows]).decode()
+    shape = _row_struct(tuple(names))
+    document = _json.encode([shape(*row) for row in rows]).decode()
     tx.execute(head + f"SELECT {', '.join(names)} FROM json_to_recordset(?::json) AS x({record})" + tail,
                (document,))
+
+
+def insert_new(tx: SqlTx, dialect: str, table: str, columns: Mapping[str, Kind], key: str,
+               rows: Sequence[Sequence[Any]]) -> None:
+    """INSERT rows, leaving any whose ``key`` is taken as it is (``ON CONFLICT DO NOTHING``)."""
+    if not rows:
+        return
+    names = list(columns)
+    head, tail = f"INSERT INTO {table} ({', '.join(names)}) ", f" ON CONFLICT ({key}) DO NOTHING"
+    if dialect != "postgresql":
+        tx.executemany(head + f"VALUES ({', '.join('?' * len(names))})" + tail, rows)
+        return
+    record = ", ".join(f"{name} {_PG_TYPE[kind]}" for name, kind in columns.items())
+    shape = _row_struct(tuple(names))
+    document = _json.encode([shape(*row) for row in rows]).decode()
+    tx.execute(head + f"SELECT {', '.join(names)} FROM json_to_recordset(?::json) AS x({record})" + tail,
+               (document,))
+
+
+@functools.cache
+def _row_struct(names: tuple[str, ...]) -> type[msgspec.Struct]:
+    """A struct of these fields, which encodes as the same JSON object as a dict of them (in
+    this order) at a fraction of a dict's cost: a page is hundreds of thousands of values."""
+    return msgspec.defstruct("Row", [(name, Any) for name in names])
 
 
 def delete(tx: SqlTx, table: str, column: str, keys: Sequence[Any]) -> None:

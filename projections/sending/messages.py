@@ -46,7 +46,7 @@ class _Page:
         for rec in page:
             topic, event = type(rec.event).TOPIC, rec.event
             if topic in fold.CREATING or topic in fold.CHANGING:
-                pk = str(event.originator_id)
+                pk = rec.pk
                 if pk not in seen and topic != Message.Queued.TOPIC:
                     need[pk] = None  # its first event here needs the stored row
                 seen.add(pk)
@@ -67,8 +67,8 @@ class _Page:
         self.tenants[hold.tenant_id] = hold
         self.by_aggregate[hold.aggregate_id] = hold.tenant_id
 
-    def message(self, topic: str, event: Any, position: int) -> None:
-        pk = str(event.originator_id)
+    def message(self, topic: str, rec: Recorded) -> None:
+        event, position, pk = rec.event, rec.position, rec.pk
         row = self.rows.get(pk)
         if topic in REPORTED and event.report:  # the reports view queues an item for it too
             self.reports.setdefault((pk, event.originator_version), None)
@@ -155,7 +155,7 @@ class MessagesProjection(Projection[MessagesView]):
             elif topic == ACKNOWLEDGED:
                 work.acknowledged(rec.event)
             else:
-                work.message(topic, rec.event, rec.position)
+                work.message(topic, rec)
         work.flush()
 
 

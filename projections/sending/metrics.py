@@ -37,14 +37,33 @@ def _ready_at(fields: QueueFields, accepted_ts: float, ts: float) -> float:
     return accepted_ts
 
 
+_BOUNDS = (*BUCKETS, float("inf"))
+
+
 class _Page:
     def __init__(self) -> None:
         self.deltas: dict[tuple[str, str], float] = {}
         self.ready: dict[str, list[Any] | None] = {}  # None: delete
+        # label keys are JSON texts: made once per label set and page, not once per count
+        self._keys: dict[tuple[Any, ...], tuple[str, str]] = {}
+        self._latency: dict[tuple[str, str], list[tuple[str, str]]] = {}
 
     def count(self, metric: str, value: float = 1.0, **labels: str) -> None:
-        key = (metric, label_key(labels))
+        memo = (metric, *labels.items())
+        key = self._keys.get(memo)
+        if key is None:
+            key = self._keys[memo] = (metric, label_key(labels))
         self.deltas[key] = self.deltas.get(key, 0.0) + value
+
+    def _latency_keys(self, tenant_id: str, account_id: str) -> list[tuple[str, str]]:
+        """The keys of a series' buckets (in ``LE`` order), then of its count and its sum."""
+        keys = self._latency.get((tenant_id, account_id))
+        if keys is None:
+            labels = {"tenant_id": tenant_id, "account_id": account_id}
+            keys = [(f"{LATENCY}_bucket", label_key({**labels, "le": le})) for le in LE]
+            keys += [(f"{LATENCY}_count", label_key(labels)), (f"{LATENCY}_sum", label_key(labels))]
+            self._latency[(tenant_id, account_id)] = keys
+        return keys
 
     def zero_series(self, tenant_id: str, account_id: str) -> None:
         """Spec §13: an account's series exist, at 0, from its registration."""
@@ -54,12 +73,13 @@ class _Page:
     def observe(self, tenant_id: str, account_id: str, seconds: float | None) -> None:
         """One latency observation (None: only make sure the series exist)."""
         add = 0.0 if seconds is None else 1.0
-        for le, bound in zip(LE, (*BUCKETS, float("inf")), strict=True):
+        keys, deltas = self._latency_keys(tenant_id, account_id), self.deltas
+        for key, bound in zip(keys, _BOUNDS, strict=False):
             hit = add if seconds is None or seconds <= bound else 0.0
-            self.count(f"{LATENCY}_bucket", hit, tenant_id=tenant_id, account_id=account_id, le=le)
-        self.count(f"{LATENCY}_count", add, tenant_id=tenant_id, account_id=account_id)
+            deltas[key] = deltas.get(key, 0.0) + hit
         micros = 0.0 if seconds is None else float(round(seconds * SUM_SCALE))
-        self.count(f"{LATENCY}_sum", micros, tenant_id=tenant_id, account_id=account_id)
+        for key, value in ((keys[-2], add), (keys[-1], micros)):
+            deltas[key] = deltas.get(key, 0.0) + value
 
     def outcome(self, row: list[Any], event: Any) -> None:
         tenant_id, account_id = row[TENANT], row[ACCOUNT] or ""
@@ -95,7 +115,7 @@ def _needed(page: Sequence[Recorded]) -> list[str]:
         if topic == CLEANED_UP:
             seen.update(event.message_pks)
         elif topic in COUNTED or topic in (Message.Queued.TOPIC, Message.Updated.TOPIC):
-            pk = str(event.originator_id)
+            pk = rec.pk
             if pk not in seen and topic != Message.Queued.TOPIC:
                 need.append(pk)
             seen.add(pk)
@@ -112,13 +132,13 @@ class SendMetricsProjection(Projection[SendMetricsView]):
         work = _Page()
         work.ready.update(self.view.load_ready(tx, _needed(page)))
         for rec in page:
-            self._apply(work, type(rec.event).TOPIC, rec.event)
+            self._apply(work, type(rec.event).TOPIC, rec.event, rec.pk)
         self.view.put_ready(tx, [(pk, *row) for pk, row in work.ready.items() if row is not None])
         self.view.delete_ready(tx, [pk for pk, row in work.ready.items() if row is None])
         self.view.add(tx, work.deltas)
 
     @staticmethod
-    def _apply(work: _Page, topic: str, e: Any) -> None:
+    def _apply(work: _Page, topic: str, e: Any, pk: str) -> None:
         if topic == Account.Registered.TOPIC:
             work.zero_series(e.tenant_id, e.account_id)
         elif topic == Message.Rejected.TOPIC:
@@ -130,14 +150,13 @@ class SendMetricsProjection(Projection[SendMetricsView]):
         elif topic == INBOUND:  # every report mail, matched or not (proxy.md §10.3)
             work.count("inbound_reports_total", kind=e.kind, matched="true" if e.matched else "false")
         elif topic == Message.Queued.TOPIC:
-            work.ready[str(e.originator_id)] = [e.tenant_id, e.fields.account_id, e.timestamp,
+            work.ready[pk] = [e.tenant_id, e.fields.account_id, e.timestamp,
                                                 _ready_at(e.fields, e.timestamp, e.timestamp), 0]
         else:
-            _message_event(work, topic, e)
+            _message_event(work, topic, e, pk)
 
 
-def _message_event(work: _Page, topic: str, e: Any) -> None:
-    pk = str(e.originator_id)
+def _message_event(work: _Page, topic: str, e: Any, pk: str) -> None:
     row = work.ready.get(pk)
     if row is None:  # purged: count under the envelope's tenant, keep no row
         if e.meta.tenant_id is None:

@@ -66,7 +66,7 @@ class _Page:
         self.changed: set[str] = set()  # aggregate ids created or deleted in this page
 
     def load(self, page: Sequence[Recorded]) -> None:
-        pks = {str(r.event.originator_id) for r in page if type(r.event).TOPIC in REPORTED
+        pks = {r.pk for r in page if type(r.event).TOPIC in REPORTED
                or type(r.event).TOPIC in INFO_TOPICS}
         self.infos.update(self.view.load_infos(self.tx, sorted(pks)))
         self.tenants.update(self.view.load_tenants(self.tx))
@@ -75,7 +75,7 @@ class _Page:
         return any(t == tenant_id and gone for t, gone in self.tenants.values())
 
     def message(self, rec: Recorded, topic: str) -> None:
-        event, pk = rec.event, str(rec.event.originator_id)
+        event, pk = rec.event, rec.pk
         info = self.infos.get(pk)
         if topic in INFO_TOPICS:
             info = self.infos[pk] = fold_info(info, topic, event)

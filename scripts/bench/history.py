@@ -28,14 +28,18 @@ EXPORT_BAR, REBUILD_BAR = 200_000.0, 60.0  # events/s (Parquet, PostgreSQL); sec
 METHOD = [
     "fill: tenant + account, then Message aggregates of 3 events (Queued, AttemptStarted, Sent; every 20th "
     "also Bounced), 1000 messages per `LedgerApplication.record` (one transaction); not timed.",
-    "export: `scripts/export.py` `export()` of the whole store (every application) with no filter, pages "
-    "of 10,000 notifications read through `Source.select`, decoded by the application's `MsgspecMapper`, "
-    "tenant resolved, written by a streaming polars `sink_parquet` (zstd) fed one page at a time; JSON "
-    "lines through msgspec. Rate = events written / wall time, opening to closing the file.",
-    "rebuild all views: `adapters.rebuild.rebuild_all` (`ledgermail rebuild --all`): one replay of the logs "
-    "feeds every scratch copy (ADR 0017's projection group), then each is swapped in; the baseline row: "
-    "`adapters.rebuild.rebuild_view` of every registered view in turn (scratch copy, replay from "
-    "0 to the positions at its start, atomic swap), each view reading only the logs it follows.",
+    "export: `scripts/export.py` `export()` of the whole store (every application) with no filter, in "
+    "ranges of 10,000 positions; on PostgreSQL two forked workers (`adapters/history/parallel.py`, ADR "
+    "0030) each read every other range on a connection of their own and decode it with the application's "
+    "`MsgspecMapper`; the parent resolves tenants and writes with a streaming polars `sink_parquet` "
+    "(zstd level 1) fed one page at a time, in position order; JSON lines through msgspec in one "
+    "process. Rate = events written / wall time, opening to closing the file.",
+    "rebuild all views: `adapters.rebuild.rebuild_all` (`ledgermail rebuild --all`): the views split by "
+    "measured cost between two processes (this one and a forked one, PostgreSQL), each replaying the logs "
+    "once into its views' scratch copies (ADR 0017's projection group), then each view swapped in on its "
+    "own (atomic per view); the baseline row: `adapters.rebuild.rebuild_view` of every registered view in "
+    "turn (scratch copy, replay from 0 to the positions at its start, atomic swap), each view reading "
+    "only the logs it follows. Rows are counted with `COUNT(*)`.",
 ]
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from adapters.bootstrap import Container
-from adapters.rebuild import rebuild_all, rebuild_view, verify_all, verify_view
+from adapters.rebuild import COSTS, rebuild_all, rebuild_view, split, verify_all, verify_view
 from adapters.registry import APPLICATIONS
 from adapters.settings import Settings
 from tests.conftest import env_for
@@ -77,10 +77,24 @@ def test_rebuild_all_replays_every_view_from_one_read(container: Container) -> N
     assert [r.view for r in reports] == names
     assert {n: live_rows(container, n) for n in names} == before
     assert all(r.events == container.tenancy.max_position() for r in reports)
+    # the views split between two processes (the default on PostgreSQL), on either backend
+    assert [r.view for r in rebuild_all(container, names, processes=2)] == names
+    assert {n: live_rows(container, n) for n in names} == before
     with container.db.transaction() as tx:
         tx.execute("UPDATE event_stats SET count = count + 1 WHERE topic = ?", ("Test.Probe.Ticked",))
     verdicts = {r.view: r.verified for r in verify_all(container, names)}
     assert verdicts.pop("event_stats") is False and all(verdicts.values()), verdicts
+    verdicts = {r.view: r.verified for r in verify_all(container, names, processes=2)}
+    assert verdicts.pop("event_stats") is False and all(verdicts.values()), verdicts
+
+
+def test_split_balances_the_measured_costs() -> None:
+    parts = split(["event_stats", "sends", "health", "messages", "reports", "send_metrics", "tenants"], 2)
+    assert sorted(n for p in parts for n in p) == sorted(
+        ["event_stats", "sends", "health", "messages", "reports", "send_metrics", "tenants"])
+    loads = [sum(COSTS.get(n, 0.1) for n in p) for p in parts]
+    assert len(parts) == 2 and abs(loads[0] - loads[1]) <= max(COSTS.values())
+    assert split(["tenants"], 2) == [["tenants"]]
 
 
 @pytest.mark.timeout(120)
