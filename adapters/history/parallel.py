@@ -76,9 +76,13 @@ def decode_page(source: PostgresSource, rows: Sequence[tuple[Any, ...]],
     if flt.aggregate_ids:
         rows = [r for r in rows if UUID(r[1]) in flt.aggregate_ids]
     decode, stored = source.mapper.to_domain_event, _Stored()
-    pairs = [(r, decode(stored.of(r))) for r in rows]
+    # Generators, not lists: each event is decoded, made a record and freed before the next
+    # (so, most likely, the next one reuses its still-cached memory). Keeping the page's 10,000
+    # decoded events (~10 objects each) alive in a list until the records were made cost the
+    # two workers 6.5 core-seconds for 1,000,000 events instead of 4.5 (ADR 0030).
+    pairs = ((r, decode(stored.of(r))) for r in rows)
     if flt.since is not None or flt.until is not None:
-        pairs = [(r, e) for r, e in pairs if flt.wants_time(e.timestamp)]
+        pairs = ((r, e) for r, e in pairs if flt.wants_time(e.timestamp))
     encode = msgspec.json.encode
     # one pass making a tuple per event, then turned into columns: a third cheaper than a
     # comprehension per column

@@ -92,6 +92,12 @@ def test_filters_and_resume(run: tuple[DispatchRig, list[Observed]], tmp_path: P
     )
     stamps = pl.read_ndjson(tmp_path / "t.jsonl")["timestamp"]
     assert timed.events and stamps.min() >= seen[0].ts + 1 and stamps.max() < seen[1].ts + 1  # type: ignore[operator]
+    # the same window through Parquet (on PostgreSQL: the time filter runs in the workers)
+    window = EventFilter(since=seen[0].ts + 1, until=seen[1].ts + 1)
+    timed_pq = export(rig.c, window, tmp_path / "t.parquet", "parquet", page_size=2)
+    assert timed_pq.events == timed.events
+    assert pl.read_parquet(tmp_path / "t.parquet")["position"].to_list() == \
+        pl.read_ndjson(tmp_path / "t.jsonl")["position"].to_list()
     empty = export(rig.c, EventFilter(tenant_id="nobody"), tmp_path / "none.parquet", "parquet")
     assert empty.events == 0 and pl.read_parquet(tmp_path / "none.parquet").height == 0
 
