@@ -29,30 +29,25 @@ def upsert(tx: SqlTx, dialect: str, table: str, columns: Mapping[str, Kind], key
            rows: Sequence[Sequence[Any]], updates: str | None = None) -> None:
     """INSERT rows (tuples in ``columns`` order), or on a ``key`` conflict SET ``updates``
     (default: every column not in ``key``)."""
-    if not rows:
-        return
-    names = list(columns)
     keys = {k.strip() for k in key.split(",")}
-    sets = updates or ", ".join(f"{c} = excluded.{c}" for c in names if c not in keys)
-    tail = f" ON CONFLICT ({key}) DO UPDATE SET {sets}"
-    head = f"INSERT INTO {table} ({', '.join(names)}) "
-    if dialect != "postgresql":
-        tx.executemany(head + f"VALUES ({', '.join('?' * len(names))})" + tail, rows)
-        return
-    record = ", ".join(f"{name} {_PG_TYPE[kind]}" for name, kind in columns.items())
-    shape = _row_struct(tuple(names))
-    document = _json.encode([shape(*row) for row in rows]).decode()
-    tx.execute(head + f"SELECT {', '.join(names)} FROM json_to_recordset(?::json) AS x({record})" + tail,
-               (document,))
+    sets = updates or ", ".join(f"{c} = excluded.{c}" for c in columns if c not in keys)
+    _insert(tx, dialect, table, columns, rows, f" ON CONFLICT ({key}) DO UPDATE SET {sets}")
 
 
 def insert_new(tx: SqlTx, dialect: str, table: str, columns: Mapping[str, Kind], key: str,
                rows: Sequence[Sequence[Any]]) -> None:
     """INSERT rows, leaving any whose ``key`` is taken as it is (``ON CONFLICT DO NOTHING``)."""
+    _insert(tx, dialect, table, columns, rows, f" ON CONFLICT ({key}) DO NOTHING")
+
+
+def _insert(tx: SqlTx, dialect: str, table: str, columns: Mapping[str, Kind],
+            rows: Sequence[Sequence[Any]], tail: str) -> None:
+    """One statement for a page: executemany on SQLite; on PostgreSQL one JSON document
+    unpacked by ``json_to_recordset`` (one round trip, whatever the page's size)."""
     if not rows:
         return
     names = list(columns)
-    head, tail = f"INSERT INTO {table} ({', '.join(names)}) ", f" ON CONFLICT ({key}) DO NOTHING"
+    head = f"INSERT INTO {table} ({', '.join(names)}) "
     if dialect != "postgresql":
         tx.executemany(head + f"VALUES ({', '.join('?' * len(names))})" + tail, rows)
         return
