@@ -50,9 +50,6 @@ class Decoded(msgspec.Struct, frozen=True):
     aggregate_id: str  # the canonical UUID text, as an export writes it
 
 
-id_text = aggregate_text  # the aggregate id as text without ``UUID.__str__``
-
-
 class Page(msgspec.Struct, frozen=True):
     application: str
     events: list[Decoded]
@@ -182,4 +179,4 @@ class HistoryReader:
         tenant = self.tenants.of(app, event)
         if flt.tenant_id is not None and tenant != flt.tenant_id:
             return None
-        return Decoded(app, n.id, tenant, event, id_text(n, event))
+        return Decoded(app, n.id, tenant, event, aggregate_text(n, event))
