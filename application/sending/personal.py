@@ -40,8 +40,8 @@ class ContactSeals(Protocol):
     def seals(self, tenant_id: str, contact_ids: Sequence[str]) -> dict[str, ContactSeal]: ...
 
 
-# events whose texts can carry the address; only these cost a contact read
-_PERSONAL = (Message.Bounced, Message.Complained, Message.Failed, Message.Deferred, Message.Sent)
+# events whose error text can quote the address (besides the recipient-naming ones below)
+_ERRORS = (Message.Failed, Message.Deferred)
 
 
 def _needs_revision(event: Any) -> bool:
@@ -49,7 +49,7 @@ def _needs_revision(event: Any) -> bool:
         return event.recipient_key is None
     if isinstance(event, Message.Sent):
         return bool(event.refused_recipients or event.suppressed_recipients)
-    return isinstance(event, _PERSONAL) and bool(getattr(event, "error", None))
+    return isinstance(event, _ERRORS) and bool(event.error)
 
 
 def seal_outcomes(aggregates: Sequence[Aggregate], seals: ContactSeals | None, box: SecretBox) -> None:
