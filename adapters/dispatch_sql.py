@@ -44,14 +44,45 @@ def marks(values: Sequence[object]) -> str:
     return ", ".join("?" for _ in values)
 
 
+# Lists and rows as parameters. On PostgreSQL a list is one array parameter and rows are
+# column arrays through ``unnest``, so a statement's text is the same for any number of
+# values: psycopg converts it once (statements of over 4 KiB it re-parses on every call)
+# and the server prepares it. SQLite takes one mark per value, as it always did.
+def member(dialect: str, expr: str, values: Sequence[object], *, negate: bool = False) -> str:
+    """``expr`` is (``negate``: is not) one of ``values``; bind them with ``bind``."""
+    if dialect == "postgresql":
+        return f"{expr} <> ALL(?)" if negate else f"{expr} = ANY(?)"
+    return f"{expr} {'NOT IN' if negate else 'IN'} ({marks(values)})"
+
+
+def bind(dialect: str, values: Sequence[object]) -> list[object]:
+    return [list(values)] if dialect == "postgresql" else list(values)
+
+
+def rows_from(dialect: str, casts: Sequence[str], rows: int) -> str:
+    """The source of a multi-row INSERT of ``rows`` rows (``casts``: PostgreSQL element types
+    of the columns); bind the rows with ``bind_rows``."""
+    if dialect == "postgresql":
+        return f"SELECT * FROM unnest({', '.join(f'?::{c}[]' for c in casts)})"
+    row = f"({marks(casts)})"
+    return "VALUES " + ", ".join(row for _ in range(rows))
+
+
+def bind_rows(dialect: str, rows: Sequence[Sequence[object]]) -> list[object]:
+    if dialect == "postgresql":
+        return [list(column) for column in zip(*rows, strict=True)]
+    return [value for row in rows for value in row]
+
+
 def candidates(dialect: str, priorities: Sequence[int], skip_pks: Sequence[str],
                skip_accounts: Sequence[str], skip_tenants: Sequence[str]) -> str:
     """Ready messages in queue order (spec §6.1). Parameters: the priorities, now (four
-    times), the pks, account scopes and tenant scopes to leave out, then the limit."""
+    times), the pks, account scopes and tenant scopes to leave out (each list bound with
+    ``bind``, an empty one not at all), then the limit."""
     where = [
         "m.held_by IS NULL",
         "m.status IN ('pending', 'deferred', 'sending')",  # lets the view's partial index serve
-        f"m.priority IN ({marks(priorities)})",
+        member(dialect, "m.priority", priorities),
         "((m.status IN ('pending', 'deferred') AND m.ready_ts <= ?) "
         "OR (m.status = 'sending' AND m.lease_until <= ?))",
         f"NOT EXISTS (SELECT 1 FROM {LEASES} l WHERE l.pk = m.pk AND l.lease_until > ?)",
@@ -59,11 +90,12 @@ def candidates(dialect: str, priorities: Sequence[int], skip_pks: Sequence[str],
         f"AND {_SAME_ROW.format(t='f')})",
     ]
     if skip_pks:
-        where.append(f"m.pk NOT IN ({marks(skip_pks)})")
+        where.append(member(dialect, "m.pk", skip_pks, negate=True))
     if skip_accounts:
-        where.append(f"('account:' || m.tenant_id || '/' || m.account_id) NOT IN ({marks(skip_accounts)})")
+        where.append(member(dialect, "('account:' || m.tenant_id || '/' || m.account_id)", skip_accounts,
+                            negate=True))
     if skip_tenants:
-        where.append(f"('tenant:' || m.tenant_id) NOT IN ({marks(skip_tenants)})")
+        where.append(member(dialect, "('tenant:' || m.tenant_id)", skip_tenants, negate=True))
     # PostgreSQL: rows another dispatcher is claiming right now are skipped, not waited for,
     # so several processes split the queue. SQLite: BEGIN IMMEDIATE already serialises claims.
     lock = " FOR UPDATE OF m SKIP LOCKED" if dialect == "postgresql" else ""
@@ -73,51 +105,55 @@ def candidates(dialect: str, priorities: Sequence[int], skip_pks: Sequence[str],
             f"ORDER BY m.priority, m.accepted_ts, m.seq, m.pk LIMIT ?{lock}")
 
 
-def still_blocked(pks: Sequence[str]) -> str:
+def still_blocked(dialect: str, pks: Sequence[str]) -> str:
     """Of these candidates, the ones leased or finished since the candidate query's snapshot
     (parameters: now and the pks, twice). Run after the limiter locks: a fresh snapshot."""
-    return (f"SELECT l.pk FROM {LEASES} l WHERE l.lease_until > ? AND l.pk IN ({marks(pks)}) "
+    return (f"SELECT l.pk FROM {LEASES} l WHERE l.lease_until > ? AND {member(dialect, 'l.pk', pks)} "
             f"UNION SELECT f.pk FROM {FINISHED} f JOIN messages m ON m.pk = f.pk "
-            f"WHERE f.until > ? AND f.pk IN ({marks(pks)}) AND {_SAME_ROW.format(t='f')}")
+            f"WHERE f.until > ? AND {member(dialect, 'f.pk', pks)} AND {_SAME_ROW.format(t='f')}")
 
 
 def lock_limiters(dialect: str, scopes: Sequence[str]) -> tuple[str, str]:
     """Create the scopes' limiter rows if new, then lock them in scope order (no deadlocks)."""
-    values = ", ".join("(?, 0)" for _ in scopes)
-    create = f"INSERT INTO {LIMITERS} (scope, closed_until) VALUES {values} ON CONFLICT (scope) DO NOTHING"
+    source = ("SELECT unnest(?::text[]), 0" if dialect == "postgresql"
+              else "VALUES " + ", ".join("(?, 0)" for _ in scopes))
+    create = f"INSERT INTO {LIMITERS} (scope, closed_until) {source} ON CONFLICT (scope) DO NOTHING"
     lock = " FOR UPDATE" if dialect == "postgresql" else ""
-    select = (f"SELECT scope, closed_until FROM {LIMITERS} WHERE scope IN ({marks(scopes)}) "
+    select = (f"SELECT scope, closed_until FROM {LIMITERS} WHERE {member(dialect, 'scope', scopes)} "
               f"ORDER BY scope{lock}")
     return create, select
 
 
-def usage(scopes: Sequence[str], tenants: Sequence[str]) -> str:
+def usage(dialect: str, scopes: Sequence[str], tenants: Sequence[str]) -> str:
     """One statement, so one snapshot: windows and live leases are never counted half-way
     through a ``finish`` that moves a lease into its window. Parameters: scopes, the day's
     start, now, tenants."""
     return (f'SELECT scope, "window", start, sent, CAST(NULL AS TEXT), CAST(NULL AS TEXT) FROM {WINDOWS} '
-            f"WHERE scope IN ({marks(scopes)}) AND start >= ? "
+            f"WHERE {member(dialect, 'scope', scopes)} AND start >= ? "
             f"UNION ALL SELECT CAST(NULL AS TEXT), CAST(NULL AS TEXT), claimed_ts, 1, tenant_id, account_id "
-            f"FROM {LEASES} WHERE lease_until > ? AND tenant_id IN ({marks(tenants)})")
+            f"FROM {LEASES} WHERE lease_until > ? AND {member(dialect, 'tenant_id', tenants)}")
 
 
-def take_leases(rows: int) -> str:
+def take_leases(dialect: str, rows: int) -> str:
     """Upsert leases; an existing row is taken over only once it has expired. RETURNING says
-    which ones this transaction won (parameters: 9 per row)."""
-    values = ", ".join("(?, ?, ?, ?, ?, ?, ?, ?, ?)" for _ in range(rows))
+    which ones this transaction won (rows of 9, bound with ``bind_rows``)."""
+    casts = ["text", "text", "text", "text", "float8", "float8", "text", "int4", "float8"]
+    source = rows_from(dialect, casts, rows)
     cols = ("tenant_id", "account_id", "worker_id", "lease_until", "claimed_ts", "seen_status",
             "seen_attempts", "seen_deferred")
     sets = ", ".join(f"{c} = excluded.{c}" for c in cols)
-    return (f"INSERT INTO {LEASES} (pk, {', '.join(cols)}) VALUES {values} "
+    return (f"INSERT INTO {LEASES} (pk, {', '.join(cols)}) {source} "
             f"ON CONFLICT (pk) DO UPDATE SET {sets} WHERE {LEASES}.lease_until <= excluded.claimed_ts "
             "RETURNING pk")
 
 
-def tombstones(rows: int) -> str:
-    values = ", ".join("(?, ?, ?, ?, ?)" for _ in range(rows))
-    return (f"INSERT INTO {FINISHED} (pk, until, seen_status, seen_attempts, seen_deferred) VALUES {values} "
-            "ON CONFLICT (pk) DO UPDATE SET until = excluded.until, seen_status = excluded.seen_status, "
-            "seen_attempts = excluded.seen_attempts, seen_deferred = excluded.seen_deferred")
+def tombstones(dialect: str, rows: int) -> str:
+    """Rows of 5 (pk, until and the fingerprint), bound with ``bind_rows``."""
+    source = rows_from(dialect, ["text", "float8", "text", "int4", "float8"], rows)
+    return (f"INSERT INTO {FINISHED} (pk, until, seen_status, seen_attempts, seen_deferred) "
+            f"{source} ON CONFLICT (pk) DO UPDATE SET until = excluded.until, "
+            "seen_status = excluded.seen_status, seen_attempts = excluded.seen_attempts, "
+            "seen_deferred = excluded.seen_deferred")
 
 
 def close_limiter() -> str:
@@ -129,11 +165,12 @@ def own_leases(dialect: str, pks: Sequence[str]) -> str:
     so the two never wait on each other in a cycle (parameters: worker id, then the pks)."""
     lock = " FOR UPDATE" if dialect == "postgresql" else ""
     return (f"SELECT pk, claimed_ts, tenant_id, account_id, lease_until, seen_status, seen_attempts, "
-            f"seen_deferred FROM {LEASES} WHERE worker_id = ? AND pk IN ({marks(pks)}) ORDER BY pk{lock}")
+            f"seen_deferred FROM {LEASES} WHERE worker_id = ? AND {member(dialect, 'pk', pks)} "
+            f"ORDER BY pk{lock}")
 
 
-def delete_leases(pks: Sequence[str]) -> str:
-    return f"DELETE FROM {LEASES} WHERE pk IN ({marks(pks)})"
+def delete_leases(dialect: str, pks: Sequence[str]) -> str:
+    return f"DELETE FROM {LEASES} WHERE {member(dialect, 'pk', pks)}"
 
 
 def count_sent() -> str:

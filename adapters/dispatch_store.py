@@ -51,7 +51,9 @@ class SqlDispatchStore:
                 return EMPTY
             closed = self._lock_limiters(tx, rows, limits_of, now)
             pks = [c.pk for c in rows]
-            blocked = {r[0] for r in tx.execute(q.still_blocked(pks), (now, *pks, now, *pks))}
+            listed = q.bind(self.db.dialect, pks)
+            blocked = {r[0] for r in tx.execute(q.still_blocked(self.db.dialect, pks),
+                                                (now, *listed, now, *listed))}
             usage = self._usage(tx, rows, limits_of, now)
             plan = plan_claim([c for c in rows if c.pk not in blocked], limits_of, usage, closed, now)
             return self._apply(tx, plan, now, worker_id, lease_seconds)
@@ -72,8 +74,11 @@ class SqlDispatchStore:
         seen: list[str] = []
         for _ in range(ROUNDS):
             sql = q.candidates(self.db.dialect, priorities, seen, skip_accounts, skip_tenants)
-            got = [Candidate(*r) for r in tx.execute(
-                sql, (*priorities, now, now, now, now, *seen, *skip_accounts, *skip_tenants, max_total))]
+            dialect = self.db.dialect
+            skips = [p for values in (seen, skip_accounts, skip_tenants) if values
+                     for p in q.bind(dialect, values)]
+            params = (*q.bind(dialect, priorities), now, now, now, now, *skips, max_total)
+            got = [Candidate(*r) for r in tx.execute(sql, params)]
             seen += [c.pk for c in got]
             full = self._pick(got, picked, limits_of, live)
             if len(got) < max_total or len(picked) >= max_total or not full:
@@ -108,15 +113,18 @@ class SqlDispatchStore:
             scopes.update(limit.scope for limit in limits_of(*key).limits)
         ordered = sorted(scopes)
         create, select = q.lock_limiters(self.db.dialect, ordered)
-        tx.execute(create, ordered)
-        return {scope: float(until) for scope, until in tx.execute(select, ordered) if until > now}
+        listed = q.bind(self.db.dialect, ordered)
+        tx.execute(create, listed)
+        return {scope: float(until) for scope, until in tx.execute(select, listed) if until > now}
 
     def _usage(self, tx: SqlTx, rows: list[Candidate], limits_of: Callable[[str, str], DispatchLimits],
                now: float) -> Usage:
         scopes = sorted({lim.scope for key in {c.account for c in rows} for lim in limits_of(*key).limits})
         tenants = sorted({c.tenant_id for c in rows})
         day = window_start("day", now)
-        found = tx.execute(q.usage(scopes or [""], tenants), (*(scopes or [""]), day, now, *tenants))
+        dialect, scopes = self.db.dialect, scopes or [""]
+        found = tx.execute(q.usage(dialect, scopes, tenants),
+                           (*q.bind(dialect, scopes), day, now, *q.bind(dialect, tenants)))
         windows = [(s, w, float(start), int(n)) for s, w, start, n, t, _ in found if t is None]
         leases = [(t, a, float(start)) for s, _w, start, _n, t, a in found if t is not None]
         return count_usage(windows, leases, now)
@@ -127,9 +135,9 @@ class SqlDispatchStore:
         won: set[str] = set()
         for start in range(0, len(wanted), CHUNK):
             chunk = wanted[start:start + CHUNK]
-            params = [p for c in chunk for p in (c.pk, c.tenant_id, c.account_id, worker_id, until, now,
-                                                 c.status, c.attempts, c.deferred_until)]
-            won.update(r[0] for r in tx.execute(q.take_leases(len(chunk)), params))
+            params = q.bind_rows(self.db.dialect, [(c.pk, c.tenant_id, c.account_id, worker_id, until, now,
+                                                    c.status, c.attempts, c.deferred_until) for c in chunk])
+            won.update(r[0] for r in tx.execute(q.take_leases(self.db.dialect, len(chunk)), params))
         limited = [v for v in plan.verdicts if v.action != "claim"]
         # The dispatcher appends Deferred/Failed for these: until the view shows that, a
         # tombstone keeps the next claim from offering them again.
@@ -148,8 +156,9 @@ class SqlDispatchStore:
     def _tombstones(self, tx: SqlTx, rows: list[tuple[Candidate, float]]) -> None:
         for start in range(0, len(rows), CHUNK):
             chunk = rows[start:start + CHUNK]
-            params = [p for c, until in chunk for p in (c.pk, until, c.status, c.attempts, c.deferred_until)]
-            tx.execute(q.tombstones(len(chunk)), params)
+            params = q.bind_rows(self.db.dialect, [(c.pk, until, c.status, c.attempts, c.deferred_until)
+                                                   for c, until in chunk])
+            tx.execute(q.tombstones(self.db.dialect, len(chunk)), params)
 
     # --- finish and purge -----------------------------------------------------------------
     def finish(self, worker_id: str, outcomes: Sequence[Finished]) -> None:
@@ -160,11 +169,12 @@ class SqlDispatchStore:
         wanted = {o.pk: o for o in outcomes}
         pks = sorted(wanted)
         with self.db.transaction() as tx:
-            rows = tx.execute(q.own_leases(self.db.dialect, pks), (worker_id, *pks))
+            rows = tx.execute(q.own_leases(self.db.dialect, pks), (worker_id, *q.bind(self.db.dialect, pks)))
             owned = [r for r in rows if float(r[1]) == wanted[r[0]].claimed_ts]
             if not owned:
                 return
-            tx.execute(q.delete_leases([r[0] for r in owned]), [r[0] for r in owned])
+            gone = [r[0] for r in owned]
+            tx.execute(q.delete_leases(self.db.dialect, gone), q.bind(self.db.dialect, gone))
             self._tombstones(tx, [(_seen(r), float(r[4])) for r in owned])
             sent: dict[tuple[str, str, float], int] = {}
             for r in owned:
