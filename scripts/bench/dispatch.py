@@ -14,6 +14,7 @@ uses throwaway stores.
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import statistics
 import sys
@@ -29,6 +30,7 @@ from adapters.settings import Settings
 from scripts.bench import dispatch_phases as phases
 from scripts.bench import dispatch_report as report
 from scripts.bench import stores
+from scripts.bench.cpu_account import Spent, summary
 from scripts.bench.dispatch_report import Row
 from scripts.bench.dispatch_sink import FastSink
 from scripts.bench.phases import percentile
@@ -80,13 +82,22 @@ def bar(args: argparse.Namespace, desc: str, total: int) -> Iterator[Callable[[i
 
 
 def run_ceiling(args: argparse.Namespace, sink: FastSink) -> Row:
-    rates = []
+    rates, spent = [], []
     with bar(args, "raw ceiling", args.messages * args.rounds) as progress:
         for _ in range(args.rounds):
-            rates.append(phases.raw_ceiling(sink, args.messages, args.connections))
+            rate, cpu = phases.raw_ceiling(sink, args.messages, args.connections)
+            rates.append(rate)
+            spent += [cpu] if cpu is not None else []
             progress(args.messages)
+    both = Spent({role: sum(s.seconds[role] for s in spent) for role in spent[0].seconds},
+                 sum(s.wall for s in spent)) if spent else None
     return Row("-", "raw ceiling", f"aiosmtplib, {args.connections} persistent connections",
-               args.messages, max(rates), statistics.median(rates), len(rates))
+               args.messages, max(rates), statistics.median(rates), len(rates),
+               summary(both, args.messages * len(spent)), _cpu_ms(both, args.messages * len(spent)))
+
+
+def _cpu_ms(spent: Spent | None, messages: int) -> float | None:
+    return None if spent is None or not messages else 1000 * spent.total / messages
 
 
 def run_ingest(backend: str, args: argparse.Namespace, sink: FastSink,
@@ -110,12 +121,26 @@ def run_end_to_end(backend: str, args: argparse.Namespace, sink: FastSink,
     notes = (f"queued in {got.queue_seconds:.2f} s, all at sink {got.sink_seconds:.2f} s, "
              f"all sent in view {got.total_seconds:.2f} s; accepted->sent p50 "
              f"{percentile(lat, 50) * 1000:,.0f} ms, p99 {percentile(lat, 99) * 1000:,.0f} ms")
+    if got.cpu is not None:
+        notes += "; " + summary(got.cpu, got.messages)
     if got.problems:
         notes += "; logged: " + ", ".join(f"{n} x {what!r}" for what, n in got.problems.items())
     where = "1 dispatcher process (worker --role dispatch)" if process else "1 dispatcher in process"
     case = f"{where}, {args.sends} sends, pool {args.connections}"
     case += ", prequeued" if args.prequeue else ", queued while running"
-    return Row(backend, "end to end", case, got.messages, got.rate, got.rate, 1, notes)
+    return Row(backend, "end to end", case, got.messages, got.rate, got.rate, 1, notes,
+               _cpu_ms(got.cpu, got.messages))
+
+
+def _budget(run: Row, ceiling: Row) -> str:
+    """What the delivery bar would allow each message on this machine's cores, against what
+    the run spent: a run that spends more can only meet the bar on a bigger machine."""
+    if run.cpu_ms is None:
+        return ""
+    cores = os.cpu_count() or 1
+    wanted = ceiling.median * report.DELIVERY_BAR / 100
+    return (f"; {report.DELIVERY_BAR:.0f} % is {wanted:,.0f} msg/s, which {cores} cores allow at most "
+            f"{cores * 1000 / wanted:.2f} ms of CPU per message; this run spent {run.cpu_ms:.2f} ms")
 
 
 def comparisons(rows: Sequence[Row]) -> list[str]:
@@ -125,7 +150,7 @@ def comparisons(rows: Sequence[Row]) -> list[str]:
         if r.kind == "end to end" and ceiling is not None:
             out.append(f"{r.backend}, {r.case.split(',')[0]}: delivered {r.median:,.0f} msg/s = "
                        f"{100 * r.median / ceiling.median:.1f} % of the raw ceiling "
-                       f"({ceiling.median:,.0f} msg/s, median)")
+                       f"({ceiling.median:,.0f} msg/s, median)" + _budget(r, ceiling))
     return out
 
 

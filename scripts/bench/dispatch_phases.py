@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import subprocess
 import sys
 import time
@@ -21,6 +22,7 @@ from adapters.settings import Settings
 from application.sending.app import QueueOptions
 from application.sending.enqueue_context import queue_context
 from domain.sending.validate import ValidationContext
+from scripts.bench.cpu_account import CpuAccount, Roles, Spent
 from scripts.bench.dispatch_sink import FastSink
 
 Progress = Callable[[int], None]
@@ -59,10 +61,17 @@ async def _raw(sink: FastSink, messages: int, connections: int) -> float:
     return messages / spent
 
 
-def raw_ceiling(sink: FastSink, messages: int, connections: int) -> float:
+def raw_ceiling(sink: FastSink, messages: int, connections: int) -> tuple[float, Spent | None]:
     """Messages/s of aiosmtplib over ``connections`` persistent connections, one
-    transaction at a time on each (as the dispatcher's pool uses them)."""
-    return asyncio.run(_raw(sink, messages, connections))
+    transaction at a time on each (as the dispatcher's pool uses them), and the CPU spent."""
+    cpu = CpuAccount({"aiosmtplib": lambda: [os.getpid()], "sink": lambda: _pids(sink.pid)}, postgres=False)
+    cpu.start()
+    rate = asyncio.run(_raw(sink, messages, connections))
+    return rate, cpu.stop(messages / rate)
+
+
+def _pids(pid: int | None) -> list[int]:
+    return [] if pid is None else [pid]
 
 
 # --- setup shared by ingest and end to end ----------------------------------------------------
@@ -124,6 +133,7 @@ class EndToEnd:
     latencies: list[float]  # sent_ts - accepted_ts per message, seconds
     statuses: dict[str, int]
     problems: dict[str, int]  # warnings and errors the dispatcher and runners logged
+    cpu: Spent | None  # CPU seconds per process role while the clock ran
 
     @property
     def rate(self) -> float:
@@ -186,14 +196,14 @@ def _start(c: Container) -> None:
 
 
 @contextmanager
-def dispatcher_process(settings: Settings) -> Iterator[None]:
+def dispatcher_process(settings: Settings) -> Iterator[int]:
     """``ledgermail worker --role dispatch`` on the same store: the deployment of
     docs/scaling.md, where sending has a process (and a GIL) of its own."""
     env = settings.child_env(worker_id="bench-dispatch")
     proc = subprocess.Popen([sys.executable, "-m", "scripts.cli", "worker", "--role", "dispatch"],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        yield
+        yield proc.pid
     finally:
         proc.terminate()
         try:
@@ -205,10 +215,13 @@ def dispatcher_process(settings: Settings) -> Iterator[None]:
 def end_to_end(c: Container, sink: FastSink, messages: int, progress: Progress,
                timeout: float, prequeue: bool = False, process: bool = False) -> EndToEnd:
     """As ``_end_to_end``; ``process``: the dispatcher runs as a worker process of its own."""
+    roles: dict[str, Callable[[], list[int]]] = {"benchmark process": lambda: [os.getpid()],
+                                                 "sink": lambda: _pids(sink.pid)}
     if not process:
-        return _end_to_end(c, sink, messages, progress, timeout, prequeue, _start)
-    with dispatcher_process(c.settings):
-        return _end_to_end(c, sink, messages, progress, timeout, prequeue, _await_worker)
+        return _end_to_end(c, sink, messages, progress, timeout, prequeue, _start, roles)
+    with dispatcher_process(c.settings) as pid:
+        roles["dispatcher process"] = lambda: [pid]
+        return _end_to_end(c, sink, messages, progress, timeout, prequeue, _await_worker, roles)
 
 
 def _await_worker(c: Container) -> None:
@@ -216,7 +229,7 @@ def _await_worker(c: Container) -> None:
 
 
 def _end_to_end(c: Container, sink: FastSink, messages: int, progress: Progress, timeout: float,
-                prequeue: bool, start: Callable[[Container], None]) -> EndToEnd:
+                prequeue: bool, start: Callable[[Container], None], roles: Roles) -> EndToEnd:
     """Queue ``messages`` with projections and one dispatcher running (``prequeue``: queued
     and projected before the dispatcher starts, then the clock starts); time until all are sent."""
     c.start_projections()
@@ -235,7 +248,9 @@ def _end_to_end(c: Container, sink: FastSink, messages: int, progress: Progress,
         seen[0] = got
         return got >= messages
 
+    cpu = CpuAccount(roles, postgres=c.db.dialect == "postgresql")
     with counting_problems() as problems:
+        cpu.start()
         began = time.perf_counter()
         if prequeue:
             start(c)
@@ -246,5 +261,6 @@ def _end_to_end(c: Container, sink: FastSink, messages: int, progress: Progress,
         at_sink = _wait(sink_has_all, deadline, f"{messages} messages at the sink")
         done = _wait(lambda: statuses(c).get("sent", 0) >= messages, deadline,
                      f"{messages} sent rows in the messages view")
+        spent = cpu.stop(done - began)
     return EndToEnd(messages, queued - began, at_sink - began, done - began, latencies(c),
-                    statuses(c), dict(problems.counts))
+                    statuses(c), dict(problems.counts), spent)

@@ -26,6 +26,7 @@ class Row:
     median: float  # msg/s
     rounds: int = 1
     notes: str = ""
+    cpu_ms: float | None = None  # CPU of every process involved, per message (cpu_account)
 
     def cells(self) -> list[str]:
         return [self.backend, self.kind, self.case, f"{self.count:,}", str(self.rounds),

@@ -26,6 +26,10 @@ class LoopbackProcess:
     def port(self) -> int:
         return int(self._port.value)
 
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid
+
     def __enter__(self) -> Self:
         self._process.start()
         for _ in range(1000):
