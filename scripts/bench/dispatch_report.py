@@ -83,6 +83,12 @@ METHOD = [
     "sink, the dispatcher, the projections (and PostgreSQL) share the machine's cores.",
     "latency: `sent_ts - accepted_ts` of the `messages` rows of the end-to-end run; it "
     "includes the time a message waits in the queue behind the ones queued before it.",
+    "CPU per message (`scripts/bench/cpu_account.py`): user + system CPU read from /proc at "
+    "the start and end of the timed span, per role (the benchmark's process, the dispatcher "
+    "process, the sink, every `postgres` server process), divided by the messages. For the "
+    "raw ceiling it is aiosmtplib and the sink alone: the floor any delivery pays. The "
+    "comparison lines put the run's total against what the delivery bar allows on this "
+    "machine's cores (cores / the bar's msg/s); ADR 0032.",
 ]
 
 
