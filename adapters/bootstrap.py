@@ -84,86 +84,85 @@ class Container(WorkerStarters):
             if create_tables:
                 self.fake_clock.create()
         self.clock: Clock = clock or self.fake_clock or SystemClock()
-        self.tenancy = TenancyApplication(env, self.secret_box, self.clock)
-        self.sending = SendingApplication(env, self.secret_box, EventStoreIndex(self.db, "sending"),
-                                          self.clock)
-        # contact data keys live outside the event store (crypto-shredding, console.md §2.4)
-        self.vault = ContactKeyVault(self.db, master_key, self.secret_box)
-        if create_tables:
-            self.vault.create()
-        self.console = ConsoleApplication(env, self.vault, EventStoreIndex(self.db, "console"), self.clock)
-        self.sending.contact_seals = VaultContactSeals(self)  # console sends' outcomes (ADR 0031)
-        self.content = ContentApplication(env, MrmlCompiler(), JinjaRenderer(), self.secret_box, self.clock)
-        self.dmarc = DmarcApplication(env, self.secret_box, self.clock)  # DMARC reports (console.md §13)
-        # signed tracking/unsubscribe links and the click targets they stand for (console.md §10)
-        self.tracking = TrackingLinks(self.db, master_key, settings.public_url)
-        if create_tables:
-            self.tracking.create()
-        # rules 6 and 7 of console.md §2.3 (health holds, broadcast pauses) register here
-        self.send_holds: list[HoldCheck] = []
-        # what POST /_test/drain runs each round (adapters/drain.py): flow ticks, fan-out pages, ...
-        self.drainers: list[Drainer] = []
-        self.drainers.append(self.run_dmarc_jobs)  # DMARC retention and mailbox polls when due
-        self.outcomes = OutcomeRecorder(self.sending)
-        self.tracking_hits = TrackingRecorder(self.sending)
-        self.applications: dict[str, LedgerApplication] = {"tenancy": self.tenancy, "sending": self.sending,
-                                                           "console": self.console, "content": self.content}
-        self.applications["dmarc"] = self.dmarc
-        self.dnsbl = DnsblApplication(env, self.clock)  # DNSBL verdicts (console.md §12)
-        self.applications["dnsbl"] = self.dnsbl
-        self.dnsbl_jobs: list[Any] = []  # scheduled DNSBL scans (adapters/reputation/dnsbl_job.py)
-        # health buckets, the circuit breaker (console.md §11); ``reputation``: the name monitors use
-        self.health = self.reputation = HealthApplication(env, self.clock)
-        self.applications["health"] = self.health
-        self.health_hub = WakeHub()  # the health evaluator: woken when the health view commits
-        self.health_evaluators: list[Any] = []  # started by start_health_evaluator (adapters/workers.py)
-        self.health_gate = HealthGate(self)  # what each bucket holds, cached (health_gate.py)
-        self.send_holds.append(health_send_hold)  # rule 6 of console.md §2.3
-        self.drainers.append(self.run_health_evaluation)  # the circuit breaker, once per drain round
-        self.broadcasts = BroadcastApplication(env, self.clock)  # broadcasts (console.md §9)
-        self.applications["broadcasts"] = self.broadcasts
-        self.send_holds.append(broadcast_send_hold)  # rule 7 of console.md §2.3
-        self.broadcast_workers: list[Any] = []  # started by start_broadcasts (adapters/workers.py)
-        self.drainers.append(self.run_broadcasts)  # broadcast starts, fan-out pages, stop rules
-        self.flows = FlowApplication(env, self.clock)  # flows and their runs (console.md §8)
-        self.applications["flows"] = self.flows
-        self.flow_store = SqlFlowStore(self.db)  # the flow worker's cursors and scans (ADR 0026)
-        if create_tables:
-            self.flow_store.create()
-        self.flow_workers: list[Any] = []  # started by start_flow_worker (adapters/workers.py)
-        self.drainers.append(self.run_flows)  # flow triggers, scans, firings and due runs
-        self.drainers.append(self.run_monitors)  # DNSBL scans and Postmaster/SNDS pulls when due
-        # Postmaster/SNDS snapshots (log ``postmaster``), the feed schedule, sunsets (console.md §14-§15)
+        self._applications(env, master_key)
         postmaster_wiring.attach(self, env, create_tables=create_tables)
         for app in self.applications.values():
             app.listeners.append(self.hub.wake)
         self.projections: dict[str, Projection[Any]] = {
             name: cls(cls.VIEW(self.db)) for name, cls in PROJECTIONS.items()
         }
+        self._stores()
         if create_tables:
-            for projection in self.projections.values():
-                projection.view.create()
-        # dispatch coordination state: created by migrate, never rebuilt (ADR 0007)
+            for table in self._tables():
+                table.create()
+        self._workers()
+
+    def _applications(self, env: dict[str, Any], master_key: bytes) -> None:
+        """The event-sourced applications, and what they are wired to."""
+        self.tenancy = TenancyApplication(env, self.secret_box, self.clock)
+        self.sending = SendingApplication(env, self.secret_box, EventStoreIndex(self.db, "sending"),
+                                          self.clock)
+        # contact data keys live outside the event store (crypto-shredding, console.md §2.4)
+        self.vault = ContactKeyVault(self.db, master_key, self.secret_box)
+        self.console = ConsoleApplication(env, self.vault, EventStoreIndex(self.db, "console"), self.clock)
+        self.sending.contact_seals = VaultContactSeals(self)  # console sends' outcomes (ADR 0031)
+        self.content = ContentApplication(env, MrmlCompiler(), JinjaRenderer(), self.secret_box, self.clock)
+        self.dmarc = DmarcApplication(env, self.secret_box, self.clock)  # DMARC reports (console.md §13)
+        # signed tracking/unsubscribe links and the click targets they stand for (console.md §10)
+        self.tracking = TrackingLinks(self.db, master_key, self.settings.public_url)
+        self.outcomes = OutcomeRecorder(self.sending)
+        self.tracking_hits = TrackingRecorder(self.sending)
+        self.dnsbl = DnsblApplication(env, self.clock)  # DNSBL verdicts (console.md §12)
+        # health buckets, the circuit breaker (console.md §11); ``reputation``: the name monitors use
+        self.health = self.reputation = HealthApplication(env, self.clock)
+        self.health_gate = HealthGate(self)  # what each bucket holds, cached (health_gate.py)
+        self.broadcasts = BroadcastApplication(env, self.clock)  # broadcasts (console.md §9)
+        self.flows = FlowApplication(env, self.clock)  # flows and their runs (console.md §8)
+        self.applications: dict[str, LedgerApplication] = {
+            "tenancy": self.tenancy, "sending": self.sending, "console": self.console,
+            "content": self.content, "dmarc": self.dmarc, "dnsbl": self.dnsbl, "health": self.health,
+            "broadcasts": self.broadcasts, "flows": self.flows,
+        }  # postmaster_wiring adds "postmaster"
+        self.send_holds: list[HoldCheck] = [
+            health_send_hold,  # rule 6 of console.md §2.3: health holds
+            broadcast_send_hold,  # rule 7: broadcast pauses
+        ]
+        # what POST /_test/drain runs each round (adapters/drain.py), in this order
+        self.drainers: list[Drainer] = [
+            self.run_dmarc_jobs,  # DMARC retention and mailbox polls when due
+            self.run_health_evaluation,  # the circuit breaker, once per drain round
+            self.run_broadcasts,  # broadcast starts, fan-out pages, stop rules
+            self.run_flows,  # flow triggers, scans, firings and due runs
+            self.run_monitors,  # DNSBL scans and Postmaster/SNDS pulls when due
+        ]
+
+    def _stores(self) -> None:
+        """Coordination state beside the views: created by migrate, never rebuilt (ADR 0007)."""
+        self.flow_store = SqlFlowStore(self.db)  # the flow worker's cursors and scans (ADR 0026)
         self.dispatch_store = SqlDispatchStore(self.db)
-        if create_tables:
-            self.dispatch_store.create()
         self.report_leases = SqlReportLeases(self.db)
-        if create_tables:
-            self.report_leases.create()
         self.job_schedule = SqlJobSchedule(self.db)  # periodic jobs, one process each (retention)
-        if create_tables:
-            self.job_schedule.create()
-        self.retention_jobs: list[RetentionJob] = []
         self.mailbox_progress = SqlMailboxProgress(self.db)  # the bounce poller's last UIDs
-        if create_tables:
-            self.mailbox_progress.create()
+        self.heartbeat = Heartbeat(self.db, self.settings.worker_id, [])
+
+    def _tables(self) -> list[Any]:
+        """Everything with a ``create()``: the views, the vault, the coordination tables."""
+        views = [projection.view for projection in self.projections.values()]
+        return [self.vault, self.tracking, self.flow_store, *views, self.dispatch_store,
+                self.report_leases, self.job_schedule, self.mailbox_progress, self.heartbeat]
+
+    def _workers(self) -> None:
+        """What the start_* methods (adapters/workers.py) fill in, and the hubs that wake them."""
+        self.dnsbl_jobs: list[Any] = []  # scheduled DNSBL scans (adapters/reputation/dnsbl_job.py)
+        self.health_hub = WakeHub()  # the health evaluator: woken when the health view commits
+        self.health_evaluators: list[Any] = []
+        self.broadcast_workers: list[Any] = []
+        self.flow_workers: list[Any] = []
+        self.retention_jobs: list[RetentionJob] = []
         self.bounce_pollers: list[BouncePoller] = []
         self._intake: BounceIntake | None = None
         self.dispatchers: list[Dispatcher] = []
         self.reporters: list[Reporter] = []
-        self.heartbeat = Heartbeat(self.db, settings.worker_id, [])
-        if create_tables:
-            self.heartbeat.create()
         # Dispatchers wake on everything runners wake on, and also when the messages view
         # commits: what they claim from has just changed (a queued message is ready now).
         self.dispatch_hub = WakeHub()
