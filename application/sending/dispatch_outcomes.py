@@ -48,6 +48,12 @@ def _recorder(outcome: Outcome, policy: RetryConfig, rand: Callable[[], float],
     attempt, lease_until = outcome.flight.attempt, outcome.flight.claim.lease_until
 
     def record(message: Message) -> None:
+        if outcome.reply is not None and message.status == "sent" and message.attempts == attempt:
+            # Our own save of this Sent committed, but its acknowledgement was lost (a server
+            # restart mid-commit; the library's retried insert then conflicts and the batch is
+            # saved again one by one): nothing to add, and the send must still count in the
+            # rate windows, or the window it was claimed in would take one more than its limit.
+            return
         if current_context().now >= lease_until:
             raise LeaseLost(f"the lease of attempt {attempt} expired at {lease_until}")
         for offload in outcome.offloads:

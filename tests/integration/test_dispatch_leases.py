@@ -8,9 +8,12 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 
 import pytest
+from eventsourcing.persistence import IntegrityError
 
 from adapters.settings import Settings
 from application.sending.dispatch_attempts import start_attempts
+from application.sending.dispatch_outcomes import record_outcomes
+from application.sending.dispatch_send import Outcome
 from application.sending.dispatch_settings import CycleSettings
 from application.sending.ports import Finished
 from tests.support.dispatch import DispatchRig, M, open_rig, wait_until
@@ -52,6 +55,35 @@ def test_a_dead_workers_attempt_is_abandoned_and_sent_again(rig: DispatchRig) ->
     assert (message.retry_count, message.attempts) == (1, 2)
     [mail] = rig.sink.wait_for_messages(1)
     assert (mail.message["Message-ID"], mail.message["Date"]) == (message.message_id, first_date)
+
+
+def test_a_sent_whose_commit_was_not_acknowledged_still_counts_in_its_window(rig: DispatchRig) -> None:
+    """PostgreSQL restarts mid-commit: the Sent is stored, the library's retried insert then
+    conflicts and the batch is saved again one by one. The outcome is released as sent, so
+    its minute counts it (a window would otherwise take one more than its limit)."""
+    rig.queue(M("m1"))
+    rig.start(dispatcher=False)
+    rig.wait_view("m1", "pending")
+    settings = CycleSettings(rig.c.tenancy, rig.c.tenancy.instance_config())
+    batch = rig.c.dispatch_store.claim(rig.now(), "w1", LEASE, (1, 2, 3), settings.limits_of, 10)
+    [flight], _ = start_attempts(rig.c.sending, settings, "w1", batch, deadline=0.0)
+    real = rig.c.sending.record
+
+    def commit_then_lose_the_acknowledgement(*aggregates: object) -> int:
+        real(*aggregates)  # type: ignore[arg-type]
+        rig.c.sending.record = real  # type: ignore[method-assign]
+        raise IntegrityError("duplicate key: the retried insert of a save that had committed")
+
+    rig.c.sending.record = commit_then_lose_the_acknowledgement  # type: ignore[method-assign]
+    finished = record_outcomes(rig.c.sending, settings, "w1", [Outcome(flight, reply="250 2.0.0 ok")],
+                               rand=lambda: 0.5)
+    assert finished == [Finished(flight.claim.pk, flight.claim.claimed_ts, sent=True)]
+    rig.c.dispatch_store.finish("w1", finished)
+    assert rig.history("m1") == ["queued", "attempt_started", "sent"]
+    with rig.c.db.transaction(write=False) as tx:
+        counted = tx.execute('SELECT sent FROM dispatch_windows WHERE scope = ? AND "window" = ?',
+                             ("account:acme/smtp1", "minute"))
+    assert counted == [(1,)]
 
 
 def test_an_outcome_after_the_lease_is_discarded(rig: DispatchRig) -> None:
