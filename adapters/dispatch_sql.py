@@ -125,13 +125,16 @@ def lock_limiters(dialect: str, scopes: Sequence[str]) -> tuple[str, str]:
 
 
 def usage(dialect: str, scopes: Sequence[str], tenants: Sequence[str]) -> str:
-    """One statement, so one snapshot: windows and live leases are never counted half-way
-    through a ``finish`` that moves a lease into its window. Parameters: scopes, the day's
+    """One statement, so one snapshot: windows and leases are never counted half-way through a
+    ``finish`` that moves a lease into its window. Every lease row counts (the fourth column
+    says whether it is live): an expired one may have sent before its worker died, and counts
+    until a purge or a takeover settles it into its windows. Parameters: scopes, the day's
     start, now, tenants."""
     return (f'SELECT scope, "window", start, sent, CAST(NULL AS TEXT), CAST(NULL AS TEXT) FROM {WINDOWS} '
             f"WHERE {member(dialect, 'scope', scopes)} AND start >= ? "
-            f"UNION ALL SELECT CAST(NULL AS TEXT), CAST(NULL AS TEXT), claimed_ts, 1, tenant_id, account_id "
-            f"FROM {LEASES} WHERE lease_until > ? AND {member(dialect, 'tenant_id', tenants)}")
+            "UNION ALL SELECT CAST(NULL AS TEXT), CAST(NULL AS TEXT), claimed_ts, "
+            "CASE WHEN lease_until > ? THEN 1 ELSE 0 END, tenant_id, account_id "
+            f"FROM {LEASES} WHERE {member(dialect, 'tenant_id', tenants)}")
 
 
 def take_leases(dialect: str, rows: int) -> str:
@@ -173,20 +176,29 @@ def delete_leases(dialect: str, pks: Sequence[str]) -> str:
     return f"DELETE FROM {LEASES} WHERE {member(dialect, 'pk', pks)}"
 
 
+def drop_expired(dialect: str, pks: Sequence[str]) -> str:
+    """The expired leases of ``pks`` a claim is about to take over, gone, with what their
+    windows need (parameters: the pks, now)."""
+    return (f"DELETE FROM {LEASES} WHERE {member(dialect, 'pk', pks)} AND lease_until <= ? "
+            "RETURNING tenant_id, account_id, claimed_ts")
+
+
 def count_sent() -> str:
     return (f'INSERT INTO {WINDOWS} (scope, "window", start, sent) VALUES (?, ?, ?, ?) '
             f'ON CONFLICT (scope, "window", start) DO UPDATE SET sent = {WINDOWS}.sent + excluded.sent')
 
 
 def purge(dialect: str) -> list[str]:
-    """Expired leases, tombstones the view has caught up with (or that expired), and windows
-    older than the day before (parameters: now, now, the oldest window start kept). On
+    """Expired leases (returning what their windows need), tombstones the view has caught up
+    with (or that expired), and windows older than the day before (parameters: now, now, the
+    oldest window start kept). On
     PostgreSQL rows a claim has locked are left for the next purge instead of waited for."""
     skip = " FOR UPDATE SKIP LOCKED" if dialect == "postgresql" else ""
     caught_up = (f"f.until <= ? OR NOT EXISTS (SELECT 1 FROM messages m WHERE m.pk = f.pk "
                  f"AND {_SAME_ROW.format(t='f')})")
     return [
-        f"DELETE FROM {LEASES} WHERE pk IN (SELECT pk FROM {LEASES} WHERE lease_until <= ?{skip})",
+        f"DELETE FROM {LEASES} WHERE pk IN (SELECT pk FROM {LEASES} WHERE lease_until <= ?{skip}) "
+        "RETURNING tenant_id, account_id, claimed_ts",
         f"DELETE FROM {FINISHED} WHERE pk IN (SELECT f.pk FROM {FINISHED} f WHERE {caught_up}{skip})",
         f"DELETE FROM {WINDOWS} WHERE start < ?",
     ]

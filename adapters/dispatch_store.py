@@ -126,8 +126,9 @@ class SqlDispatchStore:
         found = tx.execute(q.usage(dialect, scopes, tenants),
                            (*q.bind(dialect, scopes), day, now, *q.bind(dialect, tenants)))
         windows = [(s, w, float(start), int(n)) for s, w, start, n, t, _ in found if t is None]
-        leases = [(t, a, float(start)) for s, _w, start, _n, t, a in found if t is not None]
-        return count_usage(windows, leases, now)
+        leases = [(t, a, float(start)) for s, _w, start, n, t, a in found if t is not None and n]
+        expired = [(t, a, float(start)) for s, _w, start, n, t, a in found if t is not None and not n]
+        return count_usage(windows, leases, now, expired)
 
     def _apply(self, tx: SqlTx, plan: Plan, now: float, worker_id: str, lease_seconds: float) -> ClaimBatch:
         until = now + lease_seconds
@@ -135,6 +136,9 @@ class SqlDispatchStore:
         won: set[str] = set()
         for start in range(0, len(wanted), CHUNK):
             chunk = wanted[start:start + CHUNK]
+            pks = [c.pk for c in chunk]
+            gone = tx.execute(q.drop_expired(self.db.dialect, pks), (*q.bind(self.db.dialect, pks), now))
+            self._settle(tx, gone)
             params = q.bind_rows(self.db.dialect, [(c.pk, c.tenant_id, c.account_id, worker_id, until, now,
                                                     c.status, c.attempts, c.deferred_until) for c in chunk])
             won.update(r[0] for r in tx.execute(q.take_leases(self.db.dialect, len(chunk)), params))
@@ -176,18 +180,26 @@ class SqlDispatchStore:
             gone = [r[0] for r in owned]
             tx.execute(q.delete_leases(self.db.dialect, gone), q.bind(self.db.dialect, gone))
             self._tombstones(tx, [(_seen(r), float(r[4])) for r in owned])
-            sent: dict[tuple[str, str, float], int] = {}
-            for r in owned:
-                if wanted[r[0]].sent:
-                    for key in _windows_of(r[2], r[3], float(r[1])):
-                        sent[key] = sent.get(key, 0) + 1
+            self._settle(tx, [(r[2], r[3], r[1]) for r in owned if wanted[r[0]].sent])
+
+    @staticmethod
+    def _settle(tx: SqlTx, leases: Sequence[Sequence[Any]]) -> None:
+        """Count these (tenant, account, claimed_ts) leases as sent in their windows: sent ones
+        from ``finish``, and expired ones, which might have sent before their worker died (so a
+        window never takes more than its limit; an unsent one costs a slot, never a breach)."""
+        sent: dict[tuple[str, str, float], int] = {}
+        for tenant_id, account_id, claimed_ts in leases:
+            for key in _windows_of(tenant_id, account_id, float(claimed_ts)):
+                sent[key] = sent.get(key, 0) + 1
+        if sent:
             tx.executemany(q.count_sent(), [(*key, n) for key, n in sorted(sent.items())])
 
     def purge(self, now: float) -> None:
-        """Drop expired leases, caught-up tombstones and windows older than yesterday."""
+        """Settle expired leases into their windows; drop caught-up tombstones and windows
+        older than yesterday."""
         expired, caught_up, windows = q.purge(self.db.dialect)
         with self.db.transaction() as tx:
-            tx.execute(expired, (now,))
+            self._settle(tx, tx.execute(expired, (now,)))
             tx.execute(caught_up, (now,))
             tx.execute(windows, (window_start("day", now) - 86400,))
 

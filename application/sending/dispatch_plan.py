@@ -61,16 +61,20 @@ class Usage(NamedTuple):
 
 
 def count_usage(windows: Iterable[tuple[str, Window, float, int]],
-                leases: Iterable[tuple[str, str, float]], now: float) -> Usage:
+                leases: Iterable[tuple[str, str, float]], now: float,
+                expired: Iterable[tuple[str, str, float]] = ()) -> Usage:
     """``windows``: (scope, window, start, sent) rows; ``leases``: live (tenant, account,
-    claimed_ts). A live lease counts in every window of ``now`` it was claimed in."""
+    claimed_ts). A lease counts in every window of ``now`` it was claimed in; an ``expired``
+    one too (its attempt may have sent before its worker died), but not as live."""
     counts: Counter[tuple[str, Window]] = Counter()
     live: Counter[tuple[str, str]] = Counter()
     for scope, window, start, sent in windows:
         if start == window_start(window, now):
             counts[(scope, window)] += sent
-    for tenant_id, account_id, claimed_ts in leases:
+    leases = list(leases)
+    for tenant_id, account_id, _ in leases:
         live[(tenant_id, account_id)] += 1
+    for tenant_id, account_id, claimed_ts in (*leases, *expired):
         for window in WINDOWS:
             if claimed_ts >= window_start(window, now):
                 counts[(account_scope(tenant_id, account_id), window)] += 1

@@ -9,6 +9,10 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from adapters.settings import Settings
+from application.sending.dispatch_attempts import start_attempts
+from application.sending.dispatch_outcomes import record_outcomes
+from application.sending.dispatch_send import Outcome
+from application.sending.dispatch_settings import CycleSettings
 from tests.support.dispatch import DispatchRig, M, open_rig, wait_until
 from tests.support.smtp_sink import SmtpSink
 
@@ -115,3 +119,24 @@ def test_hour_limit_defers_to_the_next_hour(rig: DispatchRig) -> None:
     rig.start()
     second = rig.wait_status("m2", "deferred")
     assert second.deferred_until == rig.now() // 3600 * 3600 + 3600
+
+
+def test_a_dead_workers_unfinished_send_still_counts_in_its_hour(rig: DispatchRig) -> None:
+    """A worker saves its Sent and dies before releasing the lease. Once the lease expires (same
+    hour) a purge settles it into its windows as sent: the hour takes no more than its limit."""
+    rig.account(limit_per_minute=5, limit_per_hour=2)
+    rig.queue(M("m1"))
+    rig.start(dispatcher=False)
+    rig.wait_view("m1", "pending")
+    settings = CycleSettings(rig.c.tenancy, rig.c.tenancy.instance_config())
+    batch = rig.c.dispatch_store.claim(rig.now(), "dead", 60, (1, 2, 3), settings.limits_of, 10)
+    [flight], _ = start_attempts(rig.c.sending, settings, "dead", batch, deadline=0.0)
+    record_outcomes(rig.c.sending, settings, "dead", [Outcome(flight, reply="250 ok")], rand=lambda: 0.5)
+    rig.advance(120)  # the lease has expired, the hour has not ended; the worker never finished
+    rig.c.dispatch_store.purge(rig.now())
+    rig.queue(M("m2"), M("m3"))
+    rig.start()
+    rig.wait_status("m2", "sent")
+    third = rig.wait_status("m3", "deferred")
+    assert third.deferred_until == rig.now() // 3600 * 3600 + 3600
+    assert len(rig.sink.wait_for_messages(1)) == 1  # m1 never reached this sink: its worker faked the send
