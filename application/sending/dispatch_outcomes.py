@@ -3,7 +3,7 @@
 An outcome is recorded only while its lease is live on the service clock: a worker that
 outlived its lease lost the message to whoever abandons it, so its outcome is discarded
 and logged (the message is sent again: at-least-once). Every outcome, recorded or not,
-releases its lease; only a recorded ``Sent`` counts in the rate windows.
+releases its lease; every attempt the SMTP server accepted counts in the rate windows.
 """
 
 from __future__ import annotations
@@ -38,8 +38,10 @@ def record_outcomes(app: SendingApplication, settings: CycleSettings, worker_id:
     applied = apply_and_save(app, f"system:{worker_id}", changes, loaded)
     for pk, why in applied.skipped.items():
         log.warning("dispatch: outcome for message %s discarded: %s", pk, why)
-    return [Finished(o.flight.claim.pk, o.flight.claim.claimed_ts,
-                     sent=o.reply is not None and o.flight.message.id in applied.saved)
+    # Whatever became of the save, an SMTP server that took the message counts in the rate
+    # windows: a discarded outcome (lease lost), or a Sent stored by a commit whose
+    # acknowledgement was lost (then retried and skipped), was still a delivery.
+    return [Finished(o.flight.claim.pk, o.flight.claim.claimed_ts, sent=o.reply is not None)
             for o in outcomes]
 
 
@@ -48,12 +50,6 @@ def _recorder(outcome: Outcome, policy: RetryConfig, rand: Callable[[], float],
     attempt, lease_until = outcome.flight.attempt, outcome.flight.claim.lease_until
 
     def record(message: Message) -> None:
-        if outcome.reply is not None and message.status == "sent" and message.attempts == attempt:
-            # Our own save of this Sent committed, but its acknowledgement was lost (a server
-            # restart mid-commit; the library's retried insert then conflicts and the batch is
-            # saved again one by one): nothing to add, and the send must still count in the
-            # rate windows, or the window it was claimed in would take one more than its limit.
-            return
         if current_context().now >= lease_until:
             raise LeaseLost(f"the lease of attempt {attempt} expired at {lease_until}")
         for offload in outcome.offloads:
