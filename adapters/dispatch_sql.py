@@ -138,16 +138,14 @@ def usage(dialect: str, scopes: Sequence[str], tenants: Sequence[str]) -> str:
 
 
 def take_leases(dialect: str, rows: int) -> str:
-    """Upsert leases; an existing row is taken over only once it has expired. RETURNING says
-    which ones this transaction won (rows of 9, bound with ``bind_rows``)."""
+    """Insert leases (rows of 9, bound with ``bind_rows``). A claim settles and deletes the
+    expired leases of its rows first (``drop_expired``), so a row still there is live: never
+    taken over. RETURNING says which ones this transaction won."""
     casts = ["text", "text", "text", "text", "float8", "float8", "text", "int4", "float8"]
-    source = rows_from(dialect, casts, rows)
-    cols = ("tenant_id", "account_id", "worker_id", "lease_until", "claimed_ts", "seen_status",
+    cols = ("pk", "tenant_id", "account_id", "worker_id", "lease_until", "claimed_ts", "seen_status",
             "seen_attempts", "seen_deferred")
-    sets = ", ".join(f"{c} = excluded.{c}" for c in cols)
-    return (f"INSERT INTO {LEASES} (pk, {', '.join(cols)}) {source} "
-            f"ON CONFLICT (pk) DO UPDATE SET {sets} WHERE {LEASES}.lease_until <= excluded.claimed_ts "
-            "RETURNING pk")
+    return (f"INSERT INTO {LEASES} ({', '.join(cols)}) {rows_from(dialect, casts, rows)} "
+            "ON CONFLICT (pk) DO NOTHING RETURNING pk")
 
 
 def tombstones(dialect: str, rows: int) -> str:

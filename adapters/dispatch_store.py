@@ -3,9 +3,10 @@
 A claim is one transaction: ready candidates from the ``messages`` view (PostgreSQL locks
 them with ``SKIP LOCKED`` so dispatchers split the queue; SQLite's ``BEGIN IMMEDIATE``
 serialises claims), then the limiter rows of every scope involved are locked in order, the
-windows and live leases counted in one statement, the plan applied and the leases upserted.
-The upsert is the arbiter: it takes a row over only once its lease expired, and RETURNING
-says which leases this transaction won.
+windows and leases counted in one statement, the plan applied and the leases inserted. The
+expired leases of the claimed rows are settled into their windows and deleted first (ADR
+0033); the insert is then the arbiter: a row still there is live and never taken over, and
+RETURNING says which leases this transaction won.
 """
 
 from __future__ import annotations
