@@ -114,9 +114,9 @@ def still_blocked(dialect: str, pks: Sequence[str]) -> str:
 
 
 def lock_limiters(dialect: str, scopes: Sequence[str]) -> tuple[str, str]:
-    """Create the scopes' limiter rows if new, then lock them in scope order (no deadlocks)."""
-    source = ("SELECT unnest(?::text[]), 0" if dialect == "postgresql"
-              else "VALUES " + ", ".join("(?, 0)" for _ in scopes))
+    """Create the scopes' limiter rows if new (rows of (scope, 0.0), bound with ``bind_rows``),
+    then lock them in scope order (no deadlocks; the scopes bound with ``bind``)."""
+    source = rows_from(dialect, ["text", "float8"], len(scopes))
     create = f"INSERT INTO {LIMITERS} (scope, closed_until) {source} ON CONFLICT (scope) DO NOTHING"
     lock = " FOR UPDATE" if dialect == "postgresql" else ""
     select = (f"SELECT scope, closed_until FROM {LIMITERS} WHERE {member(dialect, 'scope', scopes)} "

@@ -73,9 +73,9 @@ class SqlDispatchStore:
         skip_tenants = [s for s in closed if s.startswith("tenant:")]
         picked: list[Candidate] = []
         seen: list[str] = []
+        dialect = self.db.dialect
         for _ in range(ROUNDS):
-            sql = q.candidates(self.db.dialect, priorities, seen, skip_accounts, skip_tenants)
-            dialect = self.db.dialect
+            sql = q.candidates(dialect, priorities, seen, skip_accounts, skip_tenants)
             skips = [p for values in (seen, skip_accounts, skip_tenants) if values
                      for p in q.bind(dialect, values)]
             params = (*q.bind(dialect, priorities), now, now, now, now, *skips, max_total)
@@ -114,9 +114,9 @@ class SqlDispatchStore:
             scopes.update(limit.scope for limit in limits_of(*key).limits)
         ordered = sorted(scopes)
         create, select = q.lock_limiters(self.db.dialect, ordered)
-        listed = q.bind(self.db.dialect, ordered)
-        tx.execute(create, listed)
-        return {scope: float(until) for scope, until in tx.execute(select, listed) if until > now}
+        tx.execute(create, q.bind_rows(self.db.dialect, [(scope, 0.0) for scope in ordered]))
+        locked = tx.execute(select, q.bind(self.db.dialect, ordered))
+        return {scope: float(until) for scope, until in locked if until > now}
 
     def _usage(self, tx: SqlTx, rows: list[Candidate], limits_of: Callable[[str, str], DispatchLimits],
                now: float) -> Usage:
