@@ -50,9 +50,9 @@ class Spent:
     def per_message_ms(self, messages: int) -> dict[str, float]:
         return {role: 1000 * s / messages for role, s in self.seconds.items()}
 
-    @property
-    def total(self) -> float:
-        return sum(self.seconds.values())
+    def total_ms(self, messages: int) -> float:
+        """CPU of every role together, per message."""
+        return 1000 * sum(self.seconds.values()) / messages
 
 
 class CpuAccount:
@@ -95,7 +95,7 @@ def summary(spent: Spent | None, messages: int, cores: int | None = None) -> str
     cores = cores or os.cpu_count() or 1
     per = spent.per_message_ms(messages)
     parts = ", ".join(f"{role} {ms:.2f} ms" for role, ms in per.items())
-    total = 1000 * spent.total / messages
-    busy = spent.total / spent.wall if spent.wall > 0 else 0.0
+    total = spent.total_ms(messages)
+    busy = sum(spent.seconds.values()) / spent.wall if spent.wall > 0 else 0.0
     return (f"CPU per message: {parts}; total {total:.2f} ms ({busy:.1f} of {cores} cores busy; "
             f"{cores} cores at this cost: {cores * 1000 / total:,.0f} msg/s)")

@@ -82,22 +82,16 @@ def bar(args: argparse.Namespace, desc: str, total: int) -> Iterator[Callable[[i
 
 
 def run_ceiling(args: argparse.Namespace, sink: FastSink) -> Row:
-    rates, spent = [], []
     with bar(args, "raw ceiling", args.messages * args.rounds) as progress:
-        for _ in range(args.rounds):
-            rate, cpu = phases.raw_ceiling(sink, args.messages, args.connections)
-            rates.append(rate)
-            spent += [cpu] if cpu is not None else []
-            progress(args.messages)
-    both = Spent({role: sum(s.seconds[role] for s in spent) for role in spent[0].seconds},
-                 sum(s.wall for s in spent)) if spent else None
+        rates, spent = phases.raw_ceiling(sink, args.messages, args.connections, args.rounds, progress)
+    count = args.messages * len(rates)
     return Row("-", "raw ceiling", f"aiosmtplib, {args.connections} persistent connections",
                args.messages, max(rates), statistics.median(rates), len(rates),
-               summary(both, args.messages * len(spent)), _cpu_ms(both, args.messages * len(spent)))
+               summary(spent, count), _cpu_ms(spent, count))
 
 
 def _cpu_ms(spent: Spent | None, messages: int) -> float | None:
-    return None if spent is None or not messages else 1000 * spent.total / messages
+    return None if spent is None or not messages else spent.total_ms(messages)
 
 
 def run_ingest(backend: str, args: argparse.Namespace, sink: FastSink,
