@@ -11,7 +11,6 @@ import pytest
 from eventsourcing.persistence import IntegrityError
 
 from adapters.settings import Settings
-from application.sending.dispatch_attempts import start_attempts
 from application.sending.dispatch_outcomes import record_outcomes
 from application.sending.dispatch_send import Outcome
 from application.sending.dispatch_settings import CycleSettings
@@ -31,11 +30,7 @@ def rig(settings: Settings, smtp_sink: Callable[..., SmtpSink]) -> Iterator[Disp
 
 def claim_as(rig: DispatchRig, worker_id: str) -> int:
     """What a worker does before it dies: claim and append AttemptStarted, then nothing."""
-    settings = CycleSettings(rig.c.tenancy, rig.c.tenancy.instance_config())
-    batch = rig.c.dispatch_store.claim(rig.now(), worker_id, LEASE, (1, 2, 3), settings.limits_of, 10)
-    flights, released = start_attempts(rig.c.sending, settings, worker_id, batch, deadline=0.0)
-    assert released == []
-    return len(flights)
+    return len(rig.start_as(worker_id, LEASE)[1])
 
 
 def test_a_dead_workers_attempt_is_abandoned_and_sent_again(rig: DispatchRig) -> None:
@@ -64,9 +59,7 @@ def test_a_sent_whose_commit_was_not_acknowledged_still_counts_in_its_window(rig
     rig.queue(M("m1"))
     rig.start(dispatcher=False)
     rig.wait_view("m1", "pending")
-    settings = CycleSettings(rig.c.tenancy, rig.c.tenancy.instance_config())
-    batch = rig.c.dispatch_store.claim(rig.now(), "w1", LEASE, (1, 2, 3), settings.limits_of, 10)
-    [flight], _ = start_attempts(rig.c.sending, settings, "w1", batch, deadline=0.0)
+    settings, [flight] = rig.start_as("w1", LEASE)
     real = rig.c.sending.record
 
     def commit_then_lose_the_acknowledgement(*aggregates: object) -> int:

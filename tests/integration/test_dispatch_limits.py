@@ -9,10 +9,8 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from adapters.settings import Settings
-from application.sending.dispatch_attempts import start_attempts
 from application.sending.dispatch_outcomes import record_outcomes
 from application.sending.dispatch_send import Outcome
-from application.sending.dispatch_settings import CycleSettings
 from tests.support.dispatch import DispatchRig, M, open_rig, wait_until
 from tests.support.smtp_sink import SmtpSink
 
@@ -128,9 +126,7 @@ def test_a_dead_workers_unfinished_send_still_counts_in_its_hour(rig: DispatchRi
     rig.queue(M("m1"))
     rig.start(dispatcher=False)
     rig.wait_view("m1", "pending")
-    settings = CycleSettings(rig.c.tenancy, rig.c.tenancy.instance_config())
-    batch = rig.c.dispatch_store.claim(rig.now(), "dead", 60, (1, 2, 3), settings.limits_of, 10)
-    [flight], _ = start_attempts(rig.c.sending, settings, "dead", batch, deadline=0.0)
+    settings, [flight] = rig.start_as("dead", 60)
     record_outcomes(rig.c.sending, settings, "dead", [Outcome(flight, reply="250 ok")], rand=lambda: 0.5)
     rig.advance(120)  # the lease has expired, the hour has not ended; the worker never finished
     rig.c.dispatch_store.purge(rig.now())

@@ -20,6 +20,8 @@ import msgspec
 from adapters.bootstrap import Container, bootstrap
 from adapters.settings import Settings
 from application.sending.app import QueueOptions, QueueResult
+from application.sending.dispatch_attempts import InFlight, start_attempts
+from application.sending.dispatch_settings import CycleSettings
 from application.sending.dispatcher import Dispatcher, DispatcherOptions
 from domain.sending.message import Message
 from domain.sending.validate import ValidationContext
@@ -79,6 +81,16 @@ class DispatchRig:
         started = self.c.start_dispatcher(worker_id=worker_id, options=options)
         self.dispatchers.append(started)
         return started
+
+    def start_as(self, worker_id: str, lease_seconds: float) -> tuple[CycleSettings, list[InFlight]]:
+        """A worker's first steps, by hand: claim what is ready and append AttemptStarted (a
+        test then plays what the worker does next, or dies before doing)."""
+        settings = CycleSettings(self.c.tenancy, self.c.tenancy.instance_config())
+        batch = self.c.dispatch_store.claim(self.now(), worker_id, lease_seconds, (1, 2, 3),
+                                            settings.limits_of, 10)
+        flights, released = start_attempts(self.c.sending, settings, worker_id, batch, deadline=0.0)
+        assert released == []
+        return settings, flights
 
     def idle_cycles(self, n: int = 2, timeout: float = 10.0) -> None:
         """Wait until every dispatcher has completed ``n`` more cycles (what it could do, it
